@@ -1,0 +1,1 @@
+"""A bilingual knowledge-base question-answering bot about one news article on DeepSeek."""

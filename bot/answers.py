@@ -1,0 +1,438 @@
+"""Replies as data: what the bot says, in which language, with which figures and source.
+
+Adapters (Telegram, CLI) only render a `Reply`; they never decide what to answer.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from bot import matching
+from bot.knowledge import LANGS, Figure, KnowledgeBase, Lang, load_knowledge
+
+ReplyKind = Literal["answer", "suggest", "fallback", "chitchat", "prompt"]
+
+ANSWER_AT = 62.0
+"""A best match at or above this score is answered (calibrated on the tuning split)."""
+SUGGEST_AT = 40.0
+"""Between this and ANSWER_AT the bot asks "did you mean"; below, it lists the topics."""
+MIN_COVERAGE = 0.6
+"""Share of the question's weighted words an answered entry must explain."""
+MARGIN = 4.0
+"""A runner-up this close to the best match makes the bot ask instead of guessing."""
+
+
+@dataclass(frozen=True)
+class FigureView:
+    """A cited figure as shown: `display` is the value worded in the reply's language."""
+
+    value: float
+    unit: str
+    scale: str
+    qualifier: str | None
+    label: str
+    display: str
+    period: str | None
+    reported_by: str
+
+
+@dataclass(frozen=True)
+class Source:
+    who: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An entry offered to the user: `question` is a way to ask it, `topic` a button label."""
+
+    entry: str
+    question: str
+    topic: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    question: str
+    kind: ReplyKind
+    lang: Lang
+    body: str
+    entry: str | None = None
+    score: float = 0.0
+    figures: tuple[FigureView, ...] = ()
+    computed: tuple[str, ...] = ()
+    source: Source | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    related: tuple[Suggestion, ...] = ()
+
+    @property
+    def answered(self) -> bool:
+        return self.kind == "answer"
+
+    @property
+    def text(self) -> str:
+        """The whole reply as plain text, exactly as the console and `ask` print it."""
+        t = _TEXTS[self.lang]
+        parts = [self.body]
+        if self.figures:
+            parts.append(
+                t["figures"]
+                + "\n"
+                + "\n".join(
+                    f"• {f.label} : {f.display}"
+                    if self.lang == "fr"
+                    else f"• {f.label}: {f.display}"
+                    for f in self.figures
+                )
+            )
+        if self.computed:
+            parts.append("\n".join(self.computed))
+        if self.source is not None:
+            parts.append(f"{t['source']} {self.source.who}\n« {self.source.quote} »")
+        if self.suggestions:
+            labels = [s.question if self.kind == "suggest" else s.topic for s in self.suggestions]
+            parts.append("\n".join(f"{n}. {label}" for n, label in enumerate(labels, 1)))
+        if self.related:
+            parts.append(t["related"] + " " + " · ".join(s.topic for s in self.related))
+        return "\n\n".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `ask --json` contract: exactly these keys, other tools rely on them."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "entry": self.entry,
+            "score": round(self.score, 1),
+            "lang": self.lang,
+            "text": self.text,
+            "figures": [
+                {
+                    "value": f.value,
+                    "unit": f.unit,
+                    "scale": f.scale,
+                    "qualifier": f.qualifier,
+                    "label": f.label,
+                    "display": f.display,
+                    "period": f.period,
+                    "reported_by": f.reported_by,
+                }
+                for f in self.figures
+            ],
+            "source": f"{self.source.who}: « {self.source.quote} »" if self.source else None,
+            "suggestions": [{"entry": s.entry, "question": s.question} for s in self.suggestions],
+        }
+
+
+_TEXTS: dict[Lang, dict[str, str]] = {
+    "fr": {
+        "figures": "Chiffres cités :",
+        "source": "Source :",
+        "related": "Voir aussi :",
+        "suggest": "Je ne suis pas sûr d'avoir compris. Vouliez-vous dire :",
+        "fallback": (
+            "Je n'ai pas trouvé la réponse dans l'article, et je préfère ne rien inventer. "
+            "Voici les sujets que je connais :"
+        ),
+        "empty": (
+            "Posez-moi une question sur l'article consacré à DeepSeek, par exemple : "
+            "« Combien a coûté l'entraînement de GPT-4 ? » ou « Quel est le prix de DeepSeek-R1 ? »"
+        ),
+        "too_long": (
+            "Votre message est trop long (plus de {limit} caractères). "
+            "Posez une question courte, en une ou deux phrases."
+        ),
+        "greeting": (
+            "Bonjour ! Posez-moi une question sur l'essor de DeepSeek : "
+            "coûts, prix, réactions aux États-Unis…"
+        ),
+        "thanks": "Avec plaisir ! N'hésitez pas si vous avez une autre question sur DeepSeek.",
+        "bye": "Au revoir, et à bientôt !",
+        "how_are_you": "Très bien, merci ! Que voulez-vous savoir sur DeepSeek ?",
+        "who_are_you": (
+            "Je suis un bot qui répond aux questions sur un article consacré à l'essor "
+            "de DeepSeek, en citant ses chiffres et ses sources."
+        ),
+        "ack": "D'accord ! Une autre question sur DeepSeek ?",
+        "computed": (
+            "Calcul à partir des chiffres cités : {big} représente {approx} {ratio} fois {small}."
+        ),
+        "more_than": "plus de",
+        "about": "environ",
+        "overview": "Les chiffres clés de l'article :",
+        "topics": "Voici les sujets que je connais :",
+    },
+    "en": {
+        "figures": "Cited figures:",
+        "source": "Source:",
+        "related": "See also:",
+        "suggest": "I'm not sure I understood. Did you mean:",
+        "fallback": (
+            "I couldn't find that in the article, and I'd rather not make anything up. "
+            "Here are the topics I know about:"
+        ),
+        "empty": (
+            "Ask me a question about the article on DeepSeek, for example: "
+            '"How much did GPT-4 cost to train?" or "What does DeepSeek-R1 cost?"'
+        ),
+        "too_long": (
+            "Your message is too long (over {limit} characters). "
+            "Please ask a short question, in a sentence or two."
+        ),
+        "greeting": "Hello! Ask me about DeepSeek's rise: costs, prices, reactions in the US…",
+        "thanks": "You're welcome! Ask away if you have another question about DeepSeek.",
+        "bye": "Goodbye, see you soon!",
+        "how_are_you": "Very well, thanks! What would you like to know about DeepSeek?",
+        "who_are_you": (
+            "I'm a bot that answers questions about an article on DeepSeek's rise, "
+            "citing its figures and sources."
+        ),
+        "ack": "All right! Another question about DeepSeek?",
+        "computed": "Computed from the cited figures: {big} is {approx} {ratio} times {small}.",
+        "more_than": "more than",
+        "about": "about",
+        "overview": "The article's key figures:",
+        "topics": "Here are the topics I know about:",
+    },
+}
+
+
+def _number(value: float, lang: Lang) -> str:
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    if lang == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+_QUALIFIERS: dict[Lang, dict[str, str]] = {
+    "fr": {"under": "moins de ", "nearly": "près de ", "about": "environ "},
+    "en": {"under": "under ", "nearly": "nearly ", "about": "about "},
+}
+
+
+def word_figure(figure: Figure, lang: Lang) -> str:
+    """ "78 millions de dollars" / "$78 million": the value as a reader expects to see it."""
+    n = _number(figure.value, lang)
+    q = _QUALIFIERS[lang].get(figure.qualifier or "", "")
+    plural = figure.value >= 2
+    if lang == "fr":
+        scale = {"one": "", "million": " million", "billion": " milliard"}[figure.scale]
+        scale += "s" if scale and plural else ""
+        if figure.unit == "percent":
+            return f"{q}{n} %"
+        if figure.unit == "USD/1M tokens":
+            return f"{q}{n}{scale} $ par million de jetons"
+        return f"{q}{n}{scale} de dollars" if scale else f"{q}{n} $"
+    scale = {"one": "", "million": " million", "billion": " billion"}[figure.scale]
+    if figure.unit == "percent":
+        return f"{q}{n}%"
+    if figure.unit == "USD/1M tokens":
+        return f"{q}${n}{scale} per million tokens"
+    return f"{q}${n}{scale}"
+
+
+def compare(figures: list[Figure], lang: Lang) -> tuple[str, ...]:
+    """A ratio between two cited amounts of the same kind, always marked as computed by us."""
+    amounts = [f for f in figures if f.unit != "percent" and f.value > 0]
+    if (
+        len(amounts) != 2
+        or amounts[0].unit != amounts[1].unit
+        or amounts[0].scale != amounts[1].scale
+    ):
+        return ()
+    small, big = sorted(amounts, key=lambda f: f.value)
+    ratio = big.value / small.value
+    t = _TEXTS[lang]
+    # "under 6" makes the ratio a floor; otherwise it is rounded and said to be approximate.
+    if small.qualifier == "under":
+        approx, shown = t["more_than"], _number(math.floor(ratio), lang)
+    else:
+        approx, shown = t["about"], _number(round(ratio, 1 if ratio < 10 else 0), lang)
+    return (
+        t["computed"].format(
+            big=word_figure(big, lang), small=word_figure(small, lang), approx=approx, ratio=shown
+        ),
+    )
+
+
+def _documents(kb: KnowledgeBase) -> list[matching.Document]:
+    docs: list[matching.Document] = []
+    for entry in kb.entries:
+        docs.extend(matching.Document(entry.id, q, lang) for lang, q in entry.questions.all())
+        for lang in LANGS:
+            docs.append(matching.Document(entry.id, entry.topic.get(lang), lang, 1.0, False))
+            docs.append(matching.Document(entry.id, entry.answer.get(lang), lang, 0.5, False))
+        docs.extend(matching.Document(entry.id, k, None, 1.0, False) for k in entry.keywords)
+        for figure in entry.figures:
+            value = f"{figure.value:g} {figure.scale if figure.scale != 'one' else ''}"
+            docs.append(matching.Document(entry.id, value, None, 1.0, False))
+    return docs
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One knowledge version and its index: immutable, so it can be swapped as a whole."""
+
+    kb: KnowledgeBase
+    index: matching.Index = field(repr=False)
+    path: Path | None = None
+
+    @classmethod
+    def from_knowledge(cls, kb: KnowledgeBase, path: Path | None = None) -> Engine:
+        index = matching.build_index(
+            _documents(kb), synonyms=matching.synonym_map(kb.synonyms), off_topic=kb.off_topic
+        )
+        return cls(kb, index, path)
+
+    @classmethod
+    def from_path(cls, path: Path | str) -> Engine:
+        """Load, validate and index a file; raises `KnowledgeError` when it cannot be used."""
+        return cls.from_knowledge(load_knowledge(path), Path(path))
+
+    @property
+    def version(self) -> str:
+        return self.kb.version
+
+    @property
+    def entry_count(self) -> int:
+        return len(self.kb.entries)
+
+    def language(self, question: str, lang_hint: Lang | None = None) -> Lang:
+        """The question's own language when it is clear; else the user's preference; else French."""
+        return matching.detect_language(question, self.index.lexicon) or lang_hint or "fr"
+
+    def ask(self, question: str, *, lang_hint: Lang | None = None) -> Reply:
+        lang = self.language(question, lang_hint)
+        t = _TEXTS[lang]
+        if not question.strip() or (not matching.tokens(question) and not matching.words(question)):
+            return Reply(question, "prompt", lang, t["empty"])
+        if len(question) > matching.MAX_QUESTION_CHARS:
+            return Reply(
+                question, "prompt", lang, t["too_long"].format(limit=matching.MAX_QUESTION_CHARS)
+            )
+        talk = matching.small_talk(question)
+        if talk is not None:
+            return Reply(question, "chitchat", lang, t[talk])
+        matches = matching.search(question, self.index)
+        if not matches:
+            return self._fallback(question, lang)
+        best = matches[0]
+        runner_up = matches[1].score if len(matches) > 1 else 0.0
+        if (
+            best.score >= ANSWER_AT
+            and best.coverage >= MIN_COVERAGE
+            and best.score - runner_up >= MARGIN
+        ):
+            return self.reply_for(best.key, lang, question=question, score=best.score)
+        close = [m for m in matches if m.score >= SUGGEST_AT][:3]
+        if close:
+            return Reply(
+                question,
+                "suggest",
+                lang,
+                t["suggest"],
+                score=best.score,
+                suggestions=tuple(self._suggestion(m.key, lang) for m in close),
+            )
+        return self._fallback(question, lang, best.score)
+
+    def reply_for(
+        self, entry_id: str, lang: Lang, *, question: str = "", score: float = 100.0
+    ) -> Reply:
+        """The full answer of one entry: for a matched question or a pressed button."""
+        entry = self.kb.entry(entry_id)
+        if entry is None:
+            return self._fallback(question, lang)
+        return Reply(
+            question=question,
+            kind="answer",
+            lang=lang,
+            body=entry.answer.get(lang),
+            entry=entry.id,
+            score=score,
+            figures=tuple(_view(f, lang) for f in entry.figures),
+            computed=compare(entry.figures, lang),
+            source=Source(entry.source.who.get(lang), entry.source.quote),
+            related=tuple(self._suggestion(r, lang) for r in entry.related),
+        )
+
+    def search(
+        self, question: str, *, lang_hint: Lang | None = None, limit: int = 5
+    ) -> list[Reply]:
+        """Several plausible answers at once, for inline mode; empty means "show the topics"."""
+        lang = self.language(question, lang_hint)
+        if not question.strip() or len(question) > matching.MAX_QUESTION_CHARS:
+            return []
+        return [
+            self.reply_for(m.key, lang, question=question, score=m.score)
+            for m in matching.search(question, self.index, limit=limit)
+            if m.score >= SUGGEST_AT
+        ]
+
+    def topics(self, lang: Lang) -> Reply:
+        return Reply(
+            "", "fallback", lang, _TEXTS[lang]["topics"], suggestions=self._all_topics(lang)
+        )
+
+    def figures_overview(self, lang: Lang) -> Reply:
+        """Every key figure in one list, each with the entry it comes from."""
+        views = tuple(_view(f, lang) for e in self.kb.entries for f in e.figures)
+        return Reply("", "fallback", lang, _TEXTS[lang]["overview"], figures=views)
+
+    def about(self, lang: Lang) -> Reply:
+        """What the article is and whom it cites."""
+        article = self.kb.article
+        return Reply(
+            "", "fallback", lang, f"{article.title.get(lang)}\n\n{article.summary.get(lang)}"
+        )
+
+    def _suggestion(self, entry_id: str, lang: Lang) -> Suggestion:
+        entry = self.kb.entry(entry_id)
+        assert entry is not None, entry_id
+        return Suggestion(entry.id, getattr(entry.questions, lang)[0], entry.topic.get(lang))
+
+    def _all_topics(self, lang: Lang) -> tuple[Suggestion, ...]:
+        return tuple(self._suggestion(e.id, lang) for e in self.kb.entries)
+
+    def _fallback(self, question: str, lang: Lang, score: float = 0.0) -> Reply:
+        return Reply(
+            question,
+            "fallback",
+            lang,
+            _TEXTS[lang]["fallback"],
+            score=score,
+            suggestions=self._all_topics(lang),
+        )
+
+
+def _view(figure: Figure, lang: Lang) -> FigureView:
+    return FigureView(
+        value=figure.value,
+        unit=figure.unit,
+        scale=figure.scale,
+        qualifier=figure.qualifier,
+        label=figure.label.get(lang),
+        display=word_figure(figure, lang),
+        period=figure.period,
+        reported_by=figure.reported_by,
+    )
+
+
+class EngineRef:
+    """The engine in use; `swap` replaces it in one step, so a question sees one version."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> Engine:
+        return self._engine
+
+    def swap(self, engine: Engine) -> Engine:
+        with self._lock:
+            old, self._engine = self._engine, engine
+        return old

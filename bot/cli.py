@@ -1,0 +1,139 @@
+"""`python -m bot ...`: the engine on the command line, and the bot's entry point.
+
+Telegram is imported only by `run`, so `ask` starts fast and works without a token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.answers import Engine
+from bot.knowledge import KnowledgeError, load_knowledge
+from bot.settings import Settings
+
+
+def _engine(path: Path, err: TextIO) -> Engine | None:
+    try:
+        return Engine.from_path(path)
+    except KnowledgeError as exc:
+        print(f"Cannot use the knowledge file {path}:", file=err)
+        for problem in exc.problems:
+            print(f"  {problem}", file=err)
+        return None
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    engine = _engine(args.knowledge, sys.stderr)
+    if engine is None:
+        return 1
+    questions = sys.stdin if args.question == "-" else [args.question]
+    for line in questions:
+        reply = engine.ask(line.rstrip("\r\n") if args.question == "-" else line)
+        if args.json:
+            print(json.dumps(reply.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(reply.text, flush=True)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    engine = _engine(args.knowledge, sys.stderr)
+    if engine is None:
+        return 1
+    print(
+        f"DeepSeek bot, console ({engine.entry_count} facts, version {engine.version}). "
+        "Ask in French or English; Ctrl-D or /quit to leave."
+    )
+    last_lang = None
+    while True:
+        try:
+            line = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if line.strip() in ("/quit", "/exit"):
+            return 0
+        reply = engine.ask(line, lang_hint=last_lang)
+        last_lang = reply.lang
+        print(reply.text + "\n")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    path: Path = args.path or args.knowledge
+    try:
+        kb = load_knowledge(path)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(f"{path}: {problem}")
+        print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    variants = sum(len(e.questions.fr) + len(e.questions.en) for e in kb.entries)
+    figures = sum(len(e.figures) for e in kb.entries)
+    print(
+        f"{path}: OK, {len(kb.entries)} entries, {variants} question variants, "
+        f"{figures} figures, version {kb.version}"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.telegram_app import run  # Telegram only when the bot really runs
+
+    return run(settings.model_copy(update={"knowledge_path": args.knowledge}))
+
+
+def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.telegram_bot_token is None:
+        print(
+            "No TELEGRAM_BOT_TOKEN set (see .env.example): opening the local console chat instead."
+        )
+        return cmd_chat(args)
+    return cmd_run(args, settings)
+
+
+def build_parser(settings: Settings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="A bilingual question-answering bot about an article on DeepSeek.",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--knowledge",
+        type=Path,
+        default=settings.knowledge_path,
+        metavar="PATH",
+        help=f"knowledge file (default: {settings.knowledge_path})",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ask = sub.add_parser(
+        "ask", parents=[common], help="answer one question ('-': one per stdin line)"
+    )
+    ask.add_argument("question", help="the question, or - to read questions from standard input")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    sub.add_parser("chat", parents=[common], help="interactive console chat, no Telegram needed")
+    validate = sub.add_parser("validate", parents=[common], help="check a knowledge file")
+    validate.add_argument("path", nargs="?", type=Path, help="file to check (default: --knowledge)")
+    sub.add_parser("run", parents=[common], help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    sub.add_parser(
+        "start", parents=[common], help="the Telegram bot if a token is set, else the console chat"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    settings = Settings()
+    args = build_parser(settings).parse_args(argv)
+    if args.command == "ask":
+        return cmd_ask(args)
+    if args.command == "chat":
+        return cmd_chat(args)
+    if args.command == "validate":
+        return cmd_validate(args)
+    if args.command == "run":
+        return cmd_run(args, settings)
+    return cmd_start(args, settings)

@@ -1,0 +1,315 @@
+"""The knowledge file: its schema, loading and validation.
+
+Everything a moderator can get wrong is reported as a `Problem` (entry id, field, YAML line),
+never as a traceback, so the bot can keep serving the last good version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+Lang = Literal["fr", "en"]
+LANGS: tuple[Lang, ...] = ("fr", "en")
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""A knowledge file larger than this is refused before parsing (uploads have their own cap)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Bilingual(_Model):
+    """A text in both languages: every reply must exist in the asker's language."""
+
+    fr: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: Lang) -> str:
+        return self.fr if lang == "fr" else self.en
+
+
+class Questions(_Model):
+    """Question variants, as people really type them, in each language."""
+
+    fr: list[str] = Field(min_length=1)
+    en: list[str] = Field(min_length=1)
+
+    def all(self) -> Iterator[tuple[Lang, str]]:
+        for lang in LANGS:
+            for question in getattr(self, lang):
+                yield lang, question
+
+
+class Figure(_Model):
+    """A number the article cites, structured so replies can show and compare it."""
+
+    value: float
+    unit: Literal["USD", "USD/1M tokens", "percent"]
+    scale: Literal["one", "million", "billion"] = "one"
+    qualifier: Literal["under", "nearly", "about"] | None = None
+    label: Bilingual
+    period: str | None = None
+    reported_by: str
+
+
+class Source(_Model):
+    """Who is cited, and the article's own sentence the answer rests on."""
+
+    who: Bilingual
+    quote: str = Field(min_length=1)
+
+
+class Entry(_Model):
+    """One fact of the article."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=40)
+    topic: Bilingual
+    questions: Questions
+    keywords: list[str] = Field(default_factory=list)
+    answer: Bilingual
+    figures: list[Figure] = Field(default_factory=list)
+    source: Source
+    related: list[str] = Field(default_factory=list)
+
+
+class Article(_Model):
+    title: Bilingual
+    summary: Bilingual
+
+
+class KnowledgeBase(_Model):
+    """A validated knowledge file; `version` is the hash of the bytes it was read from."""
+
+    schema_version: Literal[1] = Field(alias="schema")
+    article: Article
+    entries: list[Entry] = Field(min_length=1)
+    synonyms: list[list[str]] = Field(default_factory=list)
+    """Groups of words that mean the same here, in either language; the first names the group."""
+    off_topic: list[str] = Field(default_factory=list)
+    """Words of questions the article cannot answer ("founder"): they must never match an entry."""
+
+    _version: str = PrivateAttr(default="")
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a knowledge file, located as precisely as we can."""
+
+    where: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        at = f" (line {self.line})" if self.line else ""
+        return f"{self.where}: {self.message}{at}"
+
+
+class KnowledgeError(Exception):
+    """The file cannot be used; `problems` says every reason we found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def content_version(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def load_knowledge(path: Path | str) -> KnowledgeBase:
+    """Read and validate a knowledge file; raises `KnowledgeError` for anything wrong."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise KnowledgeError([Problem(str(path), f"larger than {MAX_FILE_BYTES} bytes")])
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise KnowledgeError([Problem(str(path), "file not found")]) from None
+    except IsADirectoryError:
+        raise KnowledgeError([Problem(str(path), "is a directory, not a file")]) from None
+    except OSError as exc:
+        raise KnowledgeError([Problem(str(path), f"cannot be read ({exc.strerror})")]) from None
+    return parse_knowledge(data)
+
+
+def parse_knowledge(data: bytes) -> KnowledgeBase:
+    """Validate a knowledge file's bytes: encoding, YAML, schema, then cross-entry rules."""
+    raw = _parse_yaml(data)
+    try:
+        kb = KnowledgeBase.model_validate(_plain(raw))
+    except ValidationError as exc:
+        raise KnowledgeError([_from_pydantic(err, raw) for err in exc.errors()]) from None
+    problems = list(_check_consistency(kb, raw))
+    if problems:
+        raise KnowledgeError(problems)
+    kb._version = content_version(data)
+    return kb
+
+
+def _parse_yaml(data: bytes) -> Any:
+    if not data.strip():
+        raise KnowledgeError([Problem("file", "is empty")])
+    if b"\x00" in data:
+        raise KnowledgeError([Problem("file", "is binary, not a YAML text file")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(
+            [Problem("file", f"is not UTF-8 text (bad byte at offset {exc.start})")]
+        ) from None
+    yaml = YAML(typ="rt")
+    try:
+        raw = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise KnowledgeError([Problem("YAML", str(exc.problem or exc.context), line)]) from None
+    except (YAMLError, ValueError, RecursionError) as exc:
+        raise KnowledgeError([Problem("YAML", f"cannot be parsed: {exc}")]) from None
+    if not isinstance(raw, dict):
+        raise KnowledgeError(
+            [Problem("file", "must be a mapping with 'schema', 'article' and 'entries'")]
+        )
+    return raw
+
+
+def _plain(node: Any, seen: set[int] | None = None) -> Any:
+    """Turn ruamel's round-trip nodes into plain data, refusing YAML aliases.
+
+    Aliases are never needed in a knowledge file, and refusing them defuses "billion laughs".
+    """
+    seen = set() if seen is None else seen
+    if isinstance(node, dict | list):
+        if id(node) in seen:
+            raise KnowledgeError([Problem("YAML", "anchors and aliases (&, *) are not allowed")])
+        seen.add(id(node))
+        if isinstance(node, dict):
+            return {str(k): _plain(v, seen) for k, v in node.items()}
+        return [_plain(v, seen) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int | float):
+        return int(node) if isinstance(node, int) else float(node)
+    return str(node)
+
+
+def _line_of(raw: Any, loc: tuple[int | str, ...]) -> int | None:
+    """The YAML line of a pydantic error location, from ruamel's line/column records."""
+    node, line = raw, None
+    for key in loc:
+        lc = getattr(node, "lc", None)
+        try:
+            if lc is not None:
+                line = lc.key(key)[0] + 1 if isinstance(node, dict) else lc.item(key)[0] + 1
+            node = node[key]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break
+    return line
+
+
+def _entry_label(raw: Any, index: int) -> str:
+    try:
+        return f"entry '{raw['entries'][index]['id']}'"
+    except (KeyError, IndexError, TypeError):
+        return f"entries[{index}]"
+
+
+def _from_pydantic(err: Any, raw: Any) -> Problem:
+    loc: tuple[int | str, ...] = tuple(err["loc"])
+    where = ".".join(str(part) for part in loc) or "file"
+    if len(loc) >= 2 and loc[0] == "entries" and isinstance(loc[1], int):
+        rest = ".".join(str(p) for p in loc[2:])
+        where = _entry_label(raw, loc[1]) + (f", {rest}" if rest else "")
+    message = err["msg"]
+    if err["type"] == "missing":
+        message = "is missing"
+    elif err["type"] == "extra_forbidden":
+        message = "is not a known field"
+    return Problem(where, message, _line_of(raw, loc))
+
+
+def _fold(text: str) -> str:
+    """Case, accents and spacing folded: two variants that differ only so are the same."""
+    stripped = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in stripped if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w%$€]+", " ", stripped).split())
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number a sentence writes, French decimal commas included ("2,2" is 2.2)."""
+    return {float(m.replace(",", ".")) for m in _NUMBER.findall(text.replace("\u202f", ""))}
+
+
+def _check_consistency(kb: KnowledgeBase, raw: Any) -> Iterator[Problem]:
+    """Rules that span fields or entries, which the schema alone cannot express."""
+    in_group: dict[str, int] = {}
+    for g, group in enumerate(kb.synonyms):
+        if len(group) < 2:
+            yield Problem(
+                f"synonyms.{g}", "a group needs at least two words", _line_of(raw, ("synonyms", g))
+            )
+        for word in group:
+            first = in_group.setdefault(_fold(word), g)
+            if first != g:
+                yield Problem(
+                    f"synonyms.{g}",
+                    f"{word!r} is already in group {first}",
+                    _line_of(raw, ("synonyms", g)),
+                )
+    first_index: dict[str, int] = {}
+    owner_of: dict[str, str] = {}
+    ids = {e.id for e in kb.entries}
+    for i, entry in enumerate(kb.entries):
+        line = _line_of(raw, ("entries", i, "id"))
+        if entry.id in first_index:
+            yield Problem(
+                f"entry '{entry.id}'",
+                f"id is used twice (also entries[{first_index[entry.id]}])",
+                line,
+            )
+        first_index.setdefault(entry.id, i)
+        for lang, question in entry.questions.all():
+            key = _fold(question)
+            other = owner_of.setdefault(key, entry.id)
+            if other != entry.id:
+                yield Problem(
+                    f"entry '{entry.id}', questions.{lang}",
+                    f"variant {question!r} is also a variant of entry '{other}'",
+                    line,
+                )
+        for rel in entry.related:
+            if rel not in ids or rel == entry.id:
+                yield Problem(
+                    f"entry '{entry.id}', related", f"'{rel}' is not another entry's id", line
+                )
+        cited = numbers_in(entry.source.quote)
+        for j, figure in enumerate(entry.figures):
+            if not any(abs(figure.value - n) < 1e-9 for n in cited):
+                yield Problem(
+                    f"entry '{entry.id}', figures.{j}.value",
+                    f"{figure.value:g} does not appear in source.quote",
+                    _line_of(raw, ("entries", i, "figures", j, "value")),
+                )

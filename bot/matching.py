@@ -1,0 +1,574 @@
+"""Normalize, index and search questions: pure functions, no I/O, no Telegram.
+
+Shaped like rapidfuzz: small functions, `processor=` passed in, and an immutable `Index`
+built once per knowledge version so a question never re-normalizes the knowledge base.
+
+Scoring in one paragraph: a question's content words are weighted by rarity (IDF over the
+entries; a word the knowledge base has never seen weighs as much as the rarest one). An
+entry's *coverage* is the share of that weight it explains, typo-tolerantly. So "Quel âge a
+le patron de DeepSeek ?" explains only "deepseek" (common, light) and is abstained on, while
+"cout r1 par milion" is fully explained by the R1 pricing entry.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import distance, fuzz, process
+
+Lang = Literal["fr", "en"]
+Processor = Callable[[str], list[str]]
+
+MAX_QUESTION_CHARS = 1000
+"""Longer questions are refused politely: no real question needs more, and it bounds work."""
+
+UNKNOWN_WEIGHT = 1.0
+UNKNOWN_DECAY = 1.0
+FUZZY_POWER = 1.0
+SIMILARITY_SHARE = 0.25
+OFF_TOPIC_WEIGHT = 1.0
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words that carry no topic. Stored folded (no accents), before stemming.
+FR_STOP = _wordset(
+    """
+    a ai aie aient aies ait alors as au aucun aussi autre aux avais avait avant avec avez
+    avoir avons bah bcp beaucoup bien bon c ca car ce cela celle celui ces cet cette ceux
+    chaque chez ci comme comment d dans de des deja depuis dit dire dis dites disent doit
+    donc dont du elle elles en encore es est et etaient etait ete etre eu eux fait faire
+    fais faut fois g genre ici il ils j je jai juste l la le les leur leurs lui m ma mais me
+    meme mes moi mon n ne ni non nos notre nous o on ont ou par parce parle parler pas peu
+    peut peux plus pour pourquoi pourrais pq pk pkoi qu quand que quel quelle quelles quels
+    qui quoi koi kel sa sais sait savoir se ses si sil son sont sous stp svp sur t ta te tes
+    toi ton tous tout toute toutes tres tu un une vos votre vous vraiment y explique
+    expliquer expliquez raconte racontes question questions info infos information
+    informations svp merci cest quest ya quoi ete etes etions serait seraient sera seront
+    combien selon via lors entre apres exactement exact precisement vraiment franchement
+    genre truc trucs machin chose choses quelqu quelque quelques on m ai entendu entends lu
+    lis vu voir vois sais savais dois pense penses crois savoir connaitre parait apparemment
+    paraitrait partout tellement alors bref enfin ouais ben euh hein ok okay voila voici ici
+    la-bas dernierement recemment aujourd hui hier article articles parle parlent parlait vs
+    versus cb ds pr pq pk bcp tt qd ki ke koi kel jsp chui
+    """
+)
+EN_STOP = _wordset(
+    """
+    a about actually after all also am an and any are as at be been being but by can could
+    did do does doing done for from get got had has have having he her here him his how i if
+    in into is it its just know let lets like me more most much my no not now of on or our
+    out please pls plz really said say says she so some tell than that the their them then
+    there these they this those to too u um us very was we were what whats when where which
+    who whom why will with would you your yours explain info information question questions
+    thing things stuff according via per dollar dollars usd bucks figure figures number numbers stat stats exactly precisely basically literally actually heard
+    hear read saw seen see think thought guess wonder wondering curious anyone someone
+    something anything everyone everybody lately recently today yesterday apparently seems
+    seem supposed mean means meant kind sort quite pretty bit lot lots gonna wanna gotta
+    okay ok yeah yep hmm uh well anyway article articles piece mentions mention mentioned go
+    going goes went give gives gave given make makes made take takes took vs versus abt wut
+    wat ur r y tho cuz bc idk pls thx
+    """
+)
+STOP_WORDS = FR_STOP | EN_STOP
+
+# Markers that tell the two languages apart even when every content word is shared.
+_FR_MARKERS = _wordset(
+    """
+    le la les des du de un une est sont et ou que qui quoi quel quelle quels quelles combien
+    pourquoi comment pour par sur avec dans ce cette ces c qu l d j n s t moi toi je tu il
+    elle nous vous ils elles mon ma mes ton ta son sa au aux a ete etre avoir fait faire pas
+    ne plus tres aussi mais donc car chez selon entre dit coute cout prix cher koi kel pk pq
+    stp svp cest quest bonjour salut merci coucou bonsoir oui ca va quoi sais savoir bonne
+    journee est-ce ont sont etait avait peut peux veut faut vrai deja encore toujours ici
+    tout tous rien personne quand depuis pendant apres avant contre sans sous vers leur
+    leurs ses nos vos lui eux mes tes entreprise entreprises actions marche monde chine
+    americain americaine americains etats unis pays argent combien depense meilleur quelle
+    dollars milliards millions jetons formation entrainement interdit recette film
+    """
+)
+_EN_MARKERS = _wordset(
+    """
+    the a an is are was were what who whom why how which when where does did do of to in on
+    for with by and or that this these those it its be been has have had much many cost
+    price you your i me my about tell say said can could would should will there their they
+    hello hi hey thanks thank please pls yes know why whats best last night nice cheers bye
+    good great any some from at as into than then just also only get got make made did done
+    will would should could might must us our we he she his her him them his new old money
+    spend spent stock stocks shares company companies market china chinese american billion
+    million dollars tokens training trained ban banned weather recipe movie score who s t
+    don doesn isn wasn aren didn won can't it's what's link
+    """
+)
+
+_SCALES = {
+    "milliard": "billion",
+    "milliards": "billion",
+    "md": "billion",
+    "mds": "billion",
+    "mrd": "billion",
+    "mrds": "billion",
+    "bn": "billion",
+    "billion": "billion",
+    "billions": "billion",
+    "b": "billion",
+    "million": "million",
+    "millions": "million",
+    "mio": "million",
+    "m": "million",
+    "mn": "million",
+    "mln": "million",
+    "k": "thousand",
+    "pourcent": "percent",
+    "pourcents": "percent",
+    "percent": "percent",
+    "pct": "percent",
+}
+
+# Short model names written with a space ("gpt 4", "r 1") are the same token as "gpt4", "r1".
+_JOIN_WITH_DIGIT = frozenset({"gpt", "r", "o", "v", "llama"})
+
+_QUOTES = str.maketrans(
+    {"’": "'", "‘": "'", "`": "'", "´": "'", "«": '"', "»": '"', "“": '"', "”": '"'}
+)
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[a-z0-9]+|%|\$|€")
+_ELISION = re.compile(r"\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu)'")
+_SUFFIXES = (
+    "ements",
+    "ement",
+    "ations",
+    "ation",
+    "aient",
+    "ait",
+    "ent",
+    "ing",
+    "ed",
+    "er",
+    "es",
+    "e",
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and unify quotes: the form every comparison works on."""
+    text = unicodedata.normalize("NFKD", text.translate(_QUOTES).casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.replace("œ", "oe").replace("æ", "ae")
+
+
+def _number(raw: str) -> str:
+    value = float(raw.replace(",", "."))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def stem(token: str) -> str:
+    """Light, language-blind suffix stripping: "coûté", "couter", "coûts" all become "cout"."""
+    if token[0].isdigit():
+        return token
+    while True:
+        before = token
+        if len(token) > 3 and token.endswith(("s", "x")) and not token.endswith("ss"):
+            token = token[:-1]
+        for suffix in _SUFFIXES:
+            if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+                token = token[: -len(suffix)]
+                break
+        if token == before:
+            return token
+
+
+def words(text: str) -> list[str]:
+    """Folded surface words, stop words included: what language detection looks at."""
+    folded = _ELISION.sub(r"\1 ", fold(text))
+    return _TOKEN.findall(folded)
+
+
+def tokens(text: str) -> list[str]:
+    """Content tokens: numbers canonical ("2,2" -> "2.2"), scales named, stop words out, stemmed.
+
+    Total and idempotent: `tokens(" ".join(tokens(s))) == tokens(s)` for any string.
+    """
+    out: list[str] = []
+    raw = words(text)
+    for i, word in enumerate(raw):
+        if word in ("$", "€"):
+            continue
+        if word == "%":
+            out.append("percent")
+            continue
+        if word[0].isdigit():
+            if re.fullmatch(r"\d+(?:[.,]\d+)?", word):
+                out.append(_number(word))
+                continue
+            # "6m", "78musd", "2023t1": split digits from letters and treat each part.
+            parts = re.findall(r"\d+|[a-z]+", word)
+            out.extend(tokens(" ".join(parts)) if len(parts) > 1 else [])
+            continue
+        if word in _SCALES and (word not in ("m", "b", "k", "md", "mn") or _after_number(raw, i)):
+            out.append(_SCALES[word])
+            continue
+        if word.isdigit():
+            out.append(word)
+            continue
+        if word in STOP_WORDS:
+            continue
+        if word in _JOIN_WITH_DIGIT and i + 1 < len(raw) and re.fullmatch(r"\d", raw[i + 1]):
+            raw[i + 1] = word + raw[i + 1]
+            continue
+        stemmed = stem(word)
+        if len(stemmed) > 1 and stemmed not in STOP_WORDS:
+            out.append(stemmed)
+    return out
+
+
+def _after_number(raw: Sequence[str], i: int) -> bool:
+    return i > 0 and raw[i - 1][0].isdigit()
+
+
+def normalize(text: str) -> str:
+    """Content tokens joined: the form logs and rapidfuzz scorers see."""
+    return " ".join(tokens(text))
+
+
+def synonym_map(groups: Iterable[Iterable[str]]) -> dict[str, str]:
+    """Each one-word synonym's token -> its group's first token ("panique" -> "inquiet")."""
+    mapping: dict[str, str] = {}
+    for group in groups:
+        forms = [toks[0] for toks in map(tokens, group) if len(toks) == 1]
+        if forms:
+            mapping.update({form: forms[0] for form in forms})
+    return mapping
+
+
+def detect_language(text: str, lexicon: dict[str, Lang] | None = None) -> Lang | None:
+    """fr, en, or None when the text gives no evidence either way (callers then pick French).
+
+    `lexicon` maps content tokens known to belong to one language (from the index) to it.
+    """
+    fr = en = 0.0
+    if re.search(r"[éèêàùçâîôûœ]", text.casefold()):
+        fr += 1.5
+    if re.search(r"\b(?:[cdjlmnst]|qu)['’]\w", text.casefold()):
+        fr += 1.0
+    if re.search(r"\w['’](?:s|t|re|ve|ll|m|d)\b", text.casefold()):
+        en += 1.0
+    for word in words(text):
+        fr += word in _FR_MARKERS
+        en += word in _EN_MARKERS
+        if lexicon is not None:
+            lang = lexicon.get(stem(word))
+            fr += 0.5 * (lang == "fr")
+            en += 0.5 * (lang == "en")
+    if fr == en:
+        return None
+    return "fr" if fr > en else "en"
+
+
+# --- chit-chat -----------------------------------------------------------------------------
+
+SmallTalk = Literal["greeting", "thanks", "bye", "how_are_you", "who_are_you", "ack"]
+
+# Folded surface words that mark each kind of small talk.
+_SMALLTALK: dict[SmallTalk, frozenset[str]] = {
+    "greeting": frozenset(
+        [
+            "bonjour",
+            "salut",
+            "coucou",
+            "hello",
+            "hi",
+            "hey",
+            "hola",
+            "yo",
+            "bonsoir",
+            "slt",
+            "cc",
+            "bjr",
+            "morning",
+            "evening",
+            "allo",
+            "wesh",
+            "greetings",
+            "howdy",
+        ]
+    ),
+    "thanks": frozenset(
+        [
+            "merci",
+            "thanks",
+            "thank",
+            "thx",
+            "ty",
+            "mercii",
+            "cheers",
+            "nice",
+            "cool",
+            "top",
+            "super",
+            "parfait",
+            "genial",
+            "great",
+            "awesome",
+            "excellent",
+            "bravo",
+            "perfect",
+            "appreciate",
+        ]
+    ),
+    "bye": frozenset(
+        [
+            "bye",
+            "revoir",
+            "ciao",
+            "tchao",
+            "goodbye",
+            "later",
+            "bientot",
+            "nuit",
+            "night",
+            "adieu",
+            "journee",
+            "soiree",
+        ]
+    ),
+    "how_are_you": _wordset("va vas going doing"),
+    "who_are_you": _wordset("bot robot sers sert serve help aide aider capable"),
+    "ack": _wordset("ok okay oki accord daccord dac ah oh lol mdr ouais yes oui non no"),
+}
+_SMALLTALK_WORDS = frozenset().union(*_SMALLTALK.values()) | _wordset(
+    """
+    bon bonne good journee day soiree see soon you toi vous es etes are who qui much lot
+    beaucoup very so all tout monde everyone guys there fonctionne work works marche
+    """
+)
+_BY_PRIORITY: tuple[SmallTalk, ...] = ("thanks", "bye", "greeting", "ack")
+_SMALLTALK_STEMS = frozenset(stem(w) for w in _SMALLTALK_WORDS)
+
+
+def small_talk(text: str) -> SmallTalk | None:
+    """Greetings, thanks and the like: they get a friendly word, never a fact.
+
+    Small talk is a message whose every content word is a small-talk word; "bonjour, combien
+    coûte R1 ?" is a question.
+    """
+    found = words(text)
+    if not found or len(found) > 12:
+        return None
+    if any(t not in _SMALLTALK_STEMS for t in tokens(text)):
+        return None
+    joined = " ".join(found)
+    if re.search(
+        r"\b(?:qui es|t es qui|tes qui|qui etes|who are|what are you|are you|es tu|tu es|"
+        r"what can you|what do you do|tu sers|sers a|tu fais quoi|que fais tu|help|aide)\b",
+        joined,
+    ):
+        return "who_are_you"
+    if re.search(
+        r"\b(?:ca va|comment vas|comment allez|how are|how s it|how is it|quoi de neuf)\b", joined
+    ):
+        return "how_are_you"
+    for kind in _BY_PRIORITY:
+        if any(w in _SMALLTALK[kind] for w in found):
+            return kind
+    return None
+
+
+# --- index and search ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Document:
+    """A text that speaks for an entry; `strength` < 1 for supporting text like the answer."""
+
+    key: str
+    text: str
+    lang: Lang | None = None
+    strength: float = 1.0
+    is_variant: bool = True
+
+
+@dataclass(frozen=True)
+class Index:
+    """Everything a search needs, computed once per knowledge version.
+
+    `canonical` maps every word the index knows as written (after `tokens`) to the word it is
+    scored as: itself, its synonym group's name, or OFF_TOPIC for words the knowledge file
+    declares it cannot answer about ("founder", "CEO").
+    """
+
+    keys: tuple[str, ...]
+    variants: tuple[str, ...]
+    entry_variants: tuple[tuple[int, ...], ...]
+    strength: tuple[dict[str, float], ...]
+    postings: dict[str, tuple[int, ...]]
+    idf: dict[str, float]
+    unknown_idf: float
+    canonical: dict[str, str]
+    vocab_by_length: dict[int, tuple[str, ...]]
+    lexicon: dict[str, Lang]
+
+
+OFF_TOPIC = "\x00off-topic"
+
+
+@dataclass(frozen=True)
+class Match:
+    """One entry's score for a question; `coverage` is the share of the question it explains."""
+
+    key: str
+    score: float
+    coverage: float
+    similarity: float
+
+
+def build_index(
+    documents: Iterable[Document],
+    *,
+    processor: Processor = tokens,
+    synonyms: Mapping[str, str] | None = None,
+    off_topic: Iterable[str] = (),
+) -> Index:
+    synonyms = synonyms or {}
+    canonical: dict[str, str] = dict(synonyms)
+    for word in off_topic:
+        canonical.update({tok: OFF_TOPIC for tok in processor(word)})
+    keys: list[str] = []
+    position: dict[str, int] = {}
+    strength: list[dict[str, float]] = []
+    variants: list[str] = []
+    owner: list[int] = []
+    seen_in: dict[str, set[Lang]] = defaultdict(set)
+    for doc in documents:
+        if doc.key not in position:
+            position[doc.key] = len(keys)
+            keys.append(doc.key)
+            strength.append({})
+        i = position[doc.key]
+        toks = []
+        for surface in processor(doc.text):
+            tok = canonical.setdefault(surface, surface)
+            if tok == OFF_TOPIC:
+                continue
+            toks.append(tok)
+            if strength[i].get(tok, 0.0) < doc.strength:
+                strength[i][tok] = doc.strength
+            if doc.lang is not None and doc.is_variant:
+                seen_in[surface].add(doc.lang)
+        if doc.is_variant and toks:
+            variants.append(" ".join(toks))
+            owner.append(i)
+    n = len(keys)
+    postings_lists: dict[str, list[int]] = defaultdict(list)
+    for i, toks_of in enumerate(strength):
+        for tok in toks_of:
+            postings_lists[tok].append(i)
+    by_length: dict[int, list[str]] = defaultdict(list)
+    for surface, tok in canonical.items():
+        if not surface[0].isdigit() and (tok in postings_lists or tok == OFF_TOPIC):
+            by_length[len(surface)].append(surface)
+    entry_variants: list[list[int]] = [[] for _ in keys]
+    for v, i in enumerate(owner):
+        entry_variants[i].append(v)
+    return Index(
+        keys=tuple(keys),
+        variants=tuple(variants),
+        entry_variants=tuple(tuple(v) for v in entry_variants),
+        strength=tuple(strength),
+        postings={t: tuple(ids) for t, ids in postings_lists.items()},
+        idf={tok: math.log(1.0 + n / len(ids)) for tok, ids in postings_lists.items()},
+        unknown_idf=math.log(1.0 + n),
+        canonical={s: t for s, t in canonical.items() if t in postings_lists or t == OFF_TOPIC},
+        vocab_by_length={k: tuple(v) for k, v in by_length.items()},
+        lexicon={t: next(iter(langs)) for t, langs in seen_in.items() if len(langs) == 1},
+    )
+
+
+def resolve(token: str, index: Index, *, cutoff: float = 80.0) -> tuple[str, float] | None:
+    """The index's word for a (possibly misspelt) question word, with how sure we are.
+
+    Short words need a closer spelling ("valu" must not become "valeur"); a swap of two
+    letters counts as one typo ("trian" is "train").
+    """
+    if token in index.canonical:
+        return index.canonical[token], 1.0
+    if len(token) < 4 or token[0].isdigit():
+        return None
+    if len(token) <= 5:
+        cutoff = max(cutoff, 85.0)
+    best: tuple[str, float] | None = None
+    for length in range(len(token) - 2, len(token) + 3):
+        pool = index.vocab_by_length.get(length)
+        if not pool:
+            continue
+        hit = process.extractOne(token, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if hit is None and length == len(token):
+            hit = process.extractOne(
+                token, pool, scorer=distance.OSA.normalized_similarity, score_cutoff=0.79
+            )
+            hit = (hit[0], 100 * hit[1], hit[2]) if hit is not None else None
+        if hit is not None and (best is None or hit[1] > best[1] * 100):
+            best = (index.canonical[hit[0]], hit[1] / 100)
+    return best
+
+
+def search(
+    question: str,
+    index: Index,
+    *,
+    processor: Processor = tokens,
+    scorer: Callable[..., float] = fuzz.token_sort_ratio,
+    limit: int = 5,
+    candidates: int = 30,
+) -> list[Match]:
+    """Entries ranked for a question, best first; scores are 0-100 and comparable across calls."""
+    q_tokens = list(dict.fromkeys(processor(question)))
+    if not q_tokens or not index.keys:
+        return []
+    weights: list[float] = []
+    resolved: list[tuple[str, float] | None] = []
+    unknown = 0
+    for tok in q_tokens:
+        hit = resolve(tok, index)
+        if hit is not None and hit[0] == OFF_TOPIC:
+            # A word the knowledge file says it cannot answer about: full weight, no match.
+            resolved.append(None)
+            weights.append(index.unknown_idf * OFF_TOPIC_WEIGHT)
+        elif hit is None:
+            # Words the knowledge base never uses count against every entry, the first one fully
+            # (it is often the question's real subject), later ones less: long questions ramble.
+            unknown += 1
+            resolved.append(None)
+            weights.append(index.unknown_idf * UNKNOWN_WEIGHT / unknown**UNKNOWN_DECAY)
+        else:
+            resolved.append(hit)
+            weights.append(index.idf[hit[0]])
+    total = sum(weights)
+    accumulated: dict[int, float] = defaultdict(float)
+    for hit, weight in zip(resolved, weights, strict=True):
+        if hit is None:
+            continue
+        tok, sure = hit
+        for i in index.postings[tok]:
+            accumulated[i] += weight * sure**FUZZY_POWER * index.strength[i][tok]
+    if not accumulated:
+        return []
+    shortlist = sorted(accumulated, key=accumulated.__getitem__, reverse=True)[:candidates]
+    q_text = " ".join(hit[0] if hit else tok for hit, tok in zip(resolved, q_tokens, strict=True))
+    matches = []
+    for i in shortlist:
+        coverage = accumulated[i] / total
+        similarity = max(
+            (scorer(q_text, index.variants[v]) for v in index.entry_variants[i]), default=0.0
+        )
+        score = 100.0 * ((1 - SIMILARITY_SHARE) * coverage + SIMILARITY_SHARE * similarity / 100.0)
+        matches.append(Match(index.keys[i], round(score, 2), round(coverage, 4), similarity))
+    matches.sort(key=lambda m: m.score, reverse=True)
+    return matches[:limit]

@@ -1,0 +1,72 @@
+"""Answer quality on a labelled question set: the figures the README reports."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.answers import Engine
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@dataclass
+class Quality:
+    in_scope: int = 0
+    in_scope_right: int = 0
+    out_of_scope: int = 0
+    abstained: int = 0
+    chitchat: int = 0
+    chitchat_right: int = 0
+    total: int = 0
+    lang_right: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.in_scope_right / self.in_scope
+
+    @property
+    def abstention(self) -> float:
+        return self.abstained / self.out_of_scope
+
+    @property
+    def language(self) -> float:
+        return self.lang_right / self.total
+
+
+def measure(engine: Engine, split: str) -> Quality:
+    q = Quality()
+    for line in (DATA / f"questions_{split}.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        reply = engine.ask(row["q"])
+        expect = row["expect"]
+        if expect == "abstain":
+            q.out_of_scope += 1
+            ok = not reply.answered
+            q.abstained += ok
+        elif expect == "chitchat":
+            q.chitchat += 1
+            ok = reply.kind == "chitchat"
+            q.chitchat_right += ok
+        else:
+            q.in_scope += 1
+            ok = reply.answered and reply.entry == expect
+            q.in_scope_right += ok
+        q.total += 1
+        q.lang_right += reply.lang == row["lang"]
+        if not ok:
+            q.misses.append(f"{row['q']!r}: expected {expect}, got {reply.kind} {reply.entry}")
+    return q
+
+
+if __name__ == "__main__":
+    shipped = Engine.from_path(DATA.parent.parent / "knowledge" / "deepseek.yaml")
+    for name in ("tuning", "heldout"):
+        m = measure(shipped, name)
+        print(
+            f"{name}: in-scope top-1 {m.accuracy:.1%} ({m.in_scope}), "
+            f"abstention {m.abstention:.1%} ({m.out_of_scope}), "
+            f"chit-chat {m.chitchat_right}/{m.chitchat}, language {m.language:.1%} ({m.total})"
+        )

@@ -1,0 +1,144 @@
+"""What a user gets back: facts with figures and sources, or an honest "I don't know"."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.answers import Engine, EngineRef
+
+
+def test_answer_carries_figures_source_and_language(engine: Engine) -> None:
+    reply = engine.ask("Combien a coûté l'entraînement de GPT-4 ?")
+    assert reply.answered and reply.entry == "training_cost" and reply.lang == "fr"
+    displays = [f.display for f in reply.figures]
+    assert "78 millions de dollars" in displays
+    assert "moins de 6 millions de dollars" in displays
+    assert reply.source is not None and "78 millions de dollars" in reply.source.quote
+    assert "Yuyuan Tantian" in reply.source.who
+    assert "78 millions de dollars" in reply.text and reply.source.quote in reply.text
+
+
+def test_english_question_gets_english_reply(engine: Engine) -> None:
+    reply = engine.ask("How much does DeepSeek-R1 cost per million tokens?")
+    assert reply.entry == "r1_pricing" and reply.lang == "en"
+    assert "$2.2 per million tokens" in [f.display for f in reply.figures]
+    assert reply.text.startswith(reply.body) and "Cited figures:" in reply.text
+
+
+def test_near_miss_sharing_the_main_word_is_abstained_on(engine: Engine) -> None:
+    reply = engine.ask("Quel âge a le patron de DeepSeek ?")
+    assert not reply.answered and reply.entry is None
+    assert reply.figures == () and reply.source is None
+
+
+def test_terse_misspelt_question_is_answered(engine: Engine) -> None:
+    reply = engine.ask("cout r1 par milion")
+    assert reply.answered and reply.entry == "r1_pricing"
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("c'est quoi 64,1 milliards ?", "ai_investment"),
+        ("what is the 2.2 dollars figure?", "r1_pricing"),
+        ("75 % ?", "capability_gap"),
+    ],
+)
+def test_a_figure_is_found_by_its_value(engine: Engine, question: str, entry: str) -> None:
+    reply = engine.ask(question)
+    assert reply.answered and reply.entry == entry
+
+
+def test_comparisons_are_computed_and_marked(engine: Engine) -> None:
+    r1 = engine.reply_for("r1_pricing", "en")
+    assert r1.computed == (
+        "Computed from the cited figures: $60 per million tokens is about 27 times "
+        "$2.2 per million tokens.",
+    )
+    cost = engine.reply_for("training_cost", "fr")
+    assert len(cost.computed) == 1
+    assert cost.computed[0].startswith("Calcul à partir des chiffres cités")
+    assert "plus de 13 fois" in cost.computed[0]  # "under $6M" makes 13 a floor
+    assert engine.reply_for("trump_wake_up_call", "en").computed == ()
+
+
+@pytest.mark.parametrize("question", ["bonjour !", "merci beaucoup", "thanks!", "salut ça va ?"])
+def test_small_talk_gets_a_friendly_word_never_a_fact(engine: Engine, question: str) -> None:
+    reply = engine.ask(question)
+    assert reply.kind == "chitchat" and not reply.answered
+    assert reply.figures == () and reply.source is None and reply.entry is None
+
+
+def test_unrelated_question_falls_back_to_the_topics(engine: Engine) -> None:
+    reply = engine.ask("recommande-moi un bon film")
+    assert reply.kind == "fallback" and not reply.answered
+    assert len(reply.suggestions) == engine.entry_count
+    assert "Chute des actions" in reply.text or reply.suggestions[0].topic in reply.text
+
+
+def test_vague_question_offers_at_most_three_suggestions(engine: Engine) -> None:
+    reply = engine.ask("deepseek openai ?")
+    assert not reply.answered
+    if reply.kind == "suggest":
+        assert 1 <= len(reply.suggestions) <= 3
+        assert all(engine.kb.entry(s.entry) is not None for s in reply.suggestions)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_empty_question_gets_a_helpful_prompt(engine: Engine, question: str) -> None:
+    reply = engine.ask(question)
+    assert reply.kind == "prompt" and "GPT-4" in reply.body
+
+
+def test_huge_question_is_refused_politely_and_quickly(engine: Engine) -> None:
+    started = time.perf_counter()
+    reply = engine.ask("prix r1 " * 1300)
+    assert time.perf_counter() - started < 1.0
+    assert reply.kind == "prompt" and "1000" in reply.body
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["?", "🙂🤖🔥", "\x00\x1b[31m", "\u202eعربي עברית", "ДипСик цена", "<b>prix</b> r1 &amp;", "\ud800"],
+)
+def test_odd_input_never_crashes(engine: Engine, question: str) -> None:
+    reply = engine.ask(question)
+    assert reply.lang in ("fr", "en") and reply.text
+
+
+def test_lang_hint_used_only_when_the_question_is_unclear(engine: Engine) -> None:
+    assert engine.ask("DeepSeek R1 ?", lang_hint="en").lang == "en"
+    assert engine.ask("Combien coûte R1 ?", lang_hint="en").lang == "fr"
+
+
+def test_topics_figures_and_about(engine: Engine) -> None:
+    assert len(engine.topics("en").suggestions) == engine.entry_count
+    overview = engine.figures_overview("fr")
+    assert {"78 millions de dollars", "64,1 milliards de dollars", "près de 75 %"} <= {
+        f.display for f in overview.figures
+    }
+    assert "Yuyuan Tantian" in engine.about("fr").body
+
+
+def test_search_offers_several_answers_for_inline_mode(engine: Engine) -> None:
+    results = engine.search("prix", limit=5)
+    assert 1 <= len(results) <= 5 and all(r.answered for r in results)
+    assert engine.search("") == []
+
+
+def test_json_contract_has_exactly_the_agreed_keys(engine: Engine) -> None:
+    data = engine.ask("prix de deepseek r1").to_json()
+    assert set(data) == {
+        "question", "answered", "entry", "score", "lang", "text", "figures", "source", "suggestions"
+    }
+    assert isinstance(data["score"], float) and 0 <= data["score"] <= 100
+    assert all({"value", "unit", "label"} <= set(f) for f in data["figures"])
+    assert isinstance(data["source"], str)
+
+
+def test_engine_ref_swaps_in_one_step(engine: Engine) -> None:
+    ref = EngineRef(engine)
+    other = Engine.from_knowledge(engine.kb)
+    assert ref.swap(other) is engine and ref.current is other

@@ -1,0 +1,120 @@
+"""Normalization, language, small talk and typo-tolerant lookup: the pure building blocks."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import matching
+from bot.answers import Engine
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Combien a coûté l'entraînement de GPT-4 ?", ["cout", "entrain", "gpt4"]),
+        ("COMBIEN A COUTE L’ENTRAINEMENT DE GPT 4", ["cout", "entrain", "gpt4"]),
+        ("c'est quoi 64,1 milliards ?", ["64.1", "billion"]),
+        ("what is 64.1 billion", ["64.1", "billion"]),
+        ("2,2 $ par million de jetons", ["2.2", "million", "jeton"]),
+        ("$2.20 per 1M tokens", ["2.2", "1", "million", "token"]),
+        ("75 % / 75%", ["75", "percent"]),
+        ("« Réveil » pour les industries", ["reveil", "industri"]),
+    ],
+)
+def test_tokens_fold_case_accents_quotes_numbers_and_stop_words(
+    text: str, expected: list[str]
+) -> None:
+    assert list(dict.fromkeys(matching.tokens(text))) == expected
+
+
+def test_tokens_never_fail_on_odd_input() -> None:
+    for text in ["", "?", "🙂🙂", "\u202e\u05e9\u05dc\u05d5\u05dd", "\x00\x07", "ÆØÅ œuvre", "1,2,3,,4"]:
+        assert matching.tokens(matching.normalize(text)) == matching.tokens(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Combien a coûté GPT-4 ?", "fr"),
+        ("combien ca a coute gpt4", "fr"),
+        ("How much did GPT-4 cost?", "en"),
+        ("what did trump say", "en"),
+        ("pourquoi les us flippent", "fr"),
+        ("why are americans worried", "en"),
+    ],
+)
+def test_language_detection(text: str, lang: str) -> None:
+    assert matching.detect_language(text) == lang
+
+
+def test_language_unknown_without_evidence() -> None:
+    assert matching.detect_language("DeepSeek R1 ?") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("bonjour", "greeting"),
+        ("Salut !", "greeting"),
+        ("hello there", "greeting"),
+        ("merci beaucoup !", "thanks"),
+        ("thanks a lot", "thanks"),
+        ("au revoir", "bye"),
+        ("ça va ?", "how_are_you"),
+        ("who are you?", "who_are_you"),
+        ("t'es qui ?", "who_are_you"),
+        ("ok", "ack"),
+    ],
+)
+def test_small_talk(text: str, kind: str) -> None:
+    assert matching.small_talk(text) == kind
+
+
+@pytest.mark.parametrize(
+    "text", ["bonjour, combien coûte R1 ?", "thanks, and what did Trump say?", "deepseek", ""]
+)
+def test_questions_are_not_small_talk(text: str) -> None:
+    assert matching.small_talk(text) is None
+
+
+def test_typos_resolve_to_known_words_but_short_words_need_a_close_spelling(engine: Engine) -> None:
+    index = engine.index
+    hit = matching.resolve("milion", index)
+    assert hit is not None and hit[0] == "million" and 0.9 < hit[1] < 1
+    hit = matching.resolve("trian", index)
+    assert hit is not None and hit[0] == index.canonical["train"]
+    tiny = matching.build_index([matching.Document("x", "la valeur des actions")])
+    assert matching.resolve("valu", tiny) is None
+    assert matching.resolve("valleur", tiny) == ("valeur", pytest.approx(0.92, abs=0.01))
+
+
+def test_rare_words_weigh_more_than_common_ones(engine: Engine) -> None:
+    idf = engine.index.idf
+    canonical = engine.index.canonical
+
+    def weight(word: str) -> float:
+        (token,) = matching.tokens(word)
+        return idf[canonical[token]]
+
+    for rare in ["Llama", "Axios", "Trump", "o1"]:
+        assert weight(rare) > 2 * weight("DeepSeek")
+
+
+def test_index_is_built_once_and_search_is_pure(engine: Engine) -> None:
+    first = matching.search("prix de r1", engine.index)
+    assert matching.search("prix de r1", engine.index) == first
+    assert first[0].key == "r1_pricing"
+
+
+def test_synonyms_and_off_topic_words_shape_the_index() -> None:
+    docs = [
+        matching.Document("worry", "why are they worried", "en"),
+        matching.Document("money", "how much did it cost", "en"),
+    ]
+    plain = matching.build_index(docs)
+    assert not matching.search("why the panic", plain) or matching.search("why the panic", plain)[0].coverage < 1
+    index = matching.build_index(docs, synonyms=matching.synonym_map([["worried", "panic"]]))
+    assert matching.search("why the panic", index)[0].key == "worry"
+    guarded = matching.build_index(docs, off_topic=["founder"])
+    best = matching.search("how much did the founder cost", guarded)[0]
+    assert best.key == "money" and best.coverage < 0.6
