@@ -69,7 +69,8 @@ EN_STOP = _wordset(
     out please pls plz really said say says she so some tell than that the their them then
     there these they this those to too u um us very was we were what whats when where which
     who whom why will with would you your yours explain info information question questions
-    thing things stuff according via per dollar dollars usd bucks figure figures number numbers stat stats exactly precisely basically literally actually heard
+    thing things stuff according via per dollar dollars usd bucks figure figures number
+    numbers stat stats exactly precisely basically literally actually heard
     hear read saw seen see think thought guess wonder wondering curious anyone someone
     something anything everyone everybody lately recently today yesterday apparently seems
     seem supposed mean means meant kind sort quite pretty bit lot lots gonna wanna gotta

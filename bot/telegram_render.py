@@ -95,6 +95,11 @@ def decode_action(data: str | None) -> Action | None:
     return None
 
 
+def _esc(text: str) -> str:
+    """Escape text for Telegram HTML: only <, > and & matter outside attributes."""
+    return html.escape(text, quote=False)
+
+
 def _lang(value: str) -> Lang:
     return "en" if value == "en" else "fr"
 
@@ -210,7 +215,7 @@ def bot_commands(lang: Lang) -> list[BotCommand]:
 
 def ui_text(lang: Lang, key: str, **values: str) -> str:
     """A fixed interface text; `values` are escaped (they may come from users)."""
-    return _UI[lang][key].format(**{k: html.escape(v) for k, v in values.items()})
+    return _UI[lang][key].format(**{k: _esc(v) for k, v in values.items()})
 
 
 def welcome(lang: Lang, first_name: str | None) -> str:
@@ -239,19 +244,19 @@ def reply_html(reply: Reply) -> str:
     t = _UI[reply.lang]
     blocks = [_escape_lines(reply.body)]
     if reply.figures:
-        lines = [html.escape(t["figures"])]
+        lines = [_esc(t["figures"])]
         sep = " : " if reply.lang == "fr" else ": "
         lines += [
-            f"• {html.escape(f.label)}{sep}<b>{html.escape(f.display)}</b>" for f in reply.figures
+            f"• {_esc(f.label)}{sep}<b>{_esc(f.display)}</b>" for f in reply.figures
         ]
         blocks.append("\n".join(lines))
     if reply.computed:
-        blocks.append("\n".join(f"<i>{html.escape(line)}</i>" for line in reply.computed))
+        blocks.append("\n".join(f"<i>{_esc(line)}</i>" for line in reply.computed))
     if reply.source is not None:
         quote = " ".join(reply.source.quote.split())
         blocks.append(
-            f"{html.escape(t['source'])} {html.escape(reply.source.who)}\n"
-            f"<blockquote>{html.escape(quote)}</blockquote>"
+            f"{_esc(t['source'])} {_esc(reply.source.who)}\n"
+            f"<blockquote>{_esc(quote)}</blockquote>"
         )
     return "\n\n".join(b for b in blocks if b)
 
@@ -450,4 +455,4 @@ def _split_line(line: str, limit: int) -> list[str]:
 
 def _escape_lines(text: str) -> str:
     """Escape a plain-text block, keeping its line breaks (they are split points)."""
-    return html.escape(text.strip())
+    return _esc(text.strip())

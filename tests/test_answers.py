@@ -101,7 +101,15 @@ def test_huge_question_is_refused_politely_and_quickly(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["?", "🙂🤖🔥", "\x00\x1b[31m", "\u202eعربي עברית", "ДипСик цена", "<b>prix</b> r1 &amp;", "\ud800"],
+    [
+        "?",
+        "🙂🤖🔥",
+        "\x00\x1b[31m",
+        "\u202eعربي עברית",
+        "ДипСик цена",
+        "<b>prix</b> r1 &amp;",
+        "\ud800",
+    ],
 )
 def test_odd_input_never_crashes(engine: Engine, question: str) -> None:
     reply = engine.ask(question)
@@ -131,7 +139,15 @@ def test_search_offers_several_answers_for_inline_mode(engine: Engine) -> None:
 def test_json_contract_has_exactly_the_agreed_keys(engine: Engine) -> None:
     data = engine.ask("prix de deepseek r1").to_json()
     assert set(data) == {
-        "question", "answered", "entry", "score", "lang", "text", "figures", "source", "suggestions"
+        "question",
+        "answered",
+        "entry",
+        "score",
+        "lang",
+        "text",
+        "figures",
+        "source",
+        "suggestions",
     }
     assert isinstance(data["score"], float) and 0 <= data["score"] <= 100
     assert all({"value", "unit", "label"} <= set(f) for f in data["figures"])

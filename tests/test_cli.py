@@ -10,14 +10,31 @@ from pathlib import Path
 
 from tests.conftest import KNOWLEDGE, ROOT
 
-KEYS = {"question", "answered", "entry", "score", "lang", "text", "figures", "source", "suggestions"}
+KEYS = {
+    "question",
+    "answered",
+    "entry",
+    "score",
+    "lang",
+    "text",
+    "figures",
+    "source",
+    "suggestions",
+}
 
 
-def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "TELEGRAM_BOT_TOKEN": "", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
         env=environment,
     )
 
@@ -46,7 +63,13 @@ def test_ask_json_has_exactly_the_contract_keys() -> None:
 
 
 def test_ask_json_reads_stdin_one_object_per_line_in_order() -> None:
-    questions = ["bonjour", "prix r1", "", "Quel âge a le patron de DeepSeek ?", "what did trump say"]
+    questions = [
+        "bonjour",
+        "prix r1",
+        "",
+        "Quel âge a le patron de DeepSeek ?",
+        "what did trump say",
+    ]
     done = run("ask", "--json", "-", stdin="\n".join(questions) + "\n")
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["question"] for r in rows] == questions

@@ -62,10 +62,17 @@ def problems(text: str | bytes) -> list[str]:
 def test_shipped_file_covers_every_fact_of_the_article() -> None:
     kb = load_knowledge(KNOWLEDGE)
     ids = {e.id for e in kb.entries}
-    assert REQUIRED <= ids
+    assert ids >= REQUIRED
     figures = {(f.value, f.unit) for e in kb.entries for f in e.figures}
-    for wanted in [(78, "USD"), (6, "USD"), (2.2, "USD/1M tokens"), (60, "USD/1M tokens"),
-                   (75, "percent"), (5.5, "USD"), (64.1, "USD")]:
+    for wanted in [
+        (78, "USD"),
+        (6, "USD"),
+        (2.2, "USD/1M tokens"),
+        (60, "USD/1M tokens"),
+        (75, "percent"),
+        (5.5, "USD"),
+        (64.1, "USD"),
+    ]:
         assert wanted in figures
 
 
@@ -91,7 +98,7 @@ def test_numbers_in_reads_french_decimal_commas() -> None:
 
 
 def test_duplicate_ids_are_reported_with_the_entry() -> None:
-    entry = MINIMAL[MINIMAL.index("  - id: price"):]
+    entry = MINIMAL[MINIMAL.index("  - id: price") :]
     text = MINIMAL + entry.replace("Quel est le prix ?", "Combien ?").replace(
         "What is the price?", "How much?"
     )
@@ -99,7 +106,7 @@ def test_duplicate_ids_are_reported_with_the_entry() -> None:
 
 
 def test_same_variant_in_two_entries_is_reported() -> None:
-    entry = MINIMAL[MINIMAL.index("  - id: price"):].replace("id: price", "id: cost")
+    entry = MINIMAL[MINIMAL.index("  - id: price") :].replace("id: price", "id: cost")
     found = problems(MINIMAL + entry.replace("What is the price?", "Other?"))
     assert any("also a variant of entry 'price'" in p for p in found)
 
@@ -139,7 +146,9 @@ def test_unusable_files_get_a_clear_problem(data: bytes, expected: str) -> None:
 
 
 def test_yaml_syntax_error_gives_its_line() -> None:
-    text = MINIMAL.replace('  summary: {fr: "Résumé", en: "Summary"}', '  summary: {fr: "Résumé", en: ')
+    text = MINIMAL.replace(
+        '  summary: {fr: "Résumé", en: "Summary"}', '  summary: {fr: "Résumé", en: '
+    )
     (problem,) = problems(text)
     assert problem.startswith("YAML") and "(line " in problem
 
@@ -162,7 +171,12 @@ def test_missing_file_is_a_problem(tmp_path: Path) -> None:
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
     )
 
 
@@ -174,7 +188,7 @@ def test_validate_command_summarises_a_good_file() -> None:
 
 def test_validate_command_prints_one_line_per_problem_and_exits_1(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    entry = MINIMAL[MINIMAL.index("  - id: price"):]
+    entry = MINIMAL[MINIMAL.index("  - id: price") :]
     bad.write_text(MINIMAL.replace("value: 2.2", "value: 9") + entry, encoding="utf-8")
     done = run_cli("validate", str(bad))
     assert done.returncode == 1

@@ -28,7 +28,15 @@ def test_tokens_fold_case_accents_quotes_numbers_and_stop_words(
 
 
 def test_tokens_never_fail_on_odd_input() -> None:
-    for text in ["", "?", "🙂🙂", "\u202e\u05e9\u05dc\u05d5\u05dd", "\x00\x07", "ÆØÅ œuvre", "1,2,3,,4"]:
+    for text in [
+        "",
+        "?",
+        "🙂🙂",
+        "\u202e\u05e9\u05dc\u05d5\u05dd",
+        "\x00\x07",
+        "ÆØÅ œuvre",
+        "1,2,3,,4",
+    ]:
         assert matching.tokens(matching.normalize(text)) == matching.tokens(text)
 
 
@@ -85,7 +93,8 @@ def test_typos_resolve_to_known_words_but_short_words_need_a_close_spelling(engi
     assert hit is not None and hit[0] == index.canonical["train"]
     tiny = matching.build_index([matching.Document("x", "la valeur des actions")])
     assert matching.resolve("valu", tiny) is None
-    assert matching.resolve("valleur", tiny) == ("valeur", pytest.approx(0.92, abs=0.01))
+    hit = matching.resolve("valleur", tiny)
+    assert hit is not None and hit[0] == "valeur" and 0.9 < hit[1] < 1
 
 
 def test_rare_words_weigh_more_than_common_ones(engine: Engine) -> None:
@@ -112,7 +121,7 @@ def test_synonyms_and_off_topic_words_shape_the_index() -> None:
         matching.Document("money", "how much did it cost", "en"),
     ]
     plain = matching.build_index(docs)
-    assert not matching.search("why the panic", plain) or matching.search("why the panic", plain)[0].coverage < 1
+    assert matching.search("why the panic", plain) == []
     index = matching.build_index(docs, synonyms=matching.synonym_map([["worried", "panic"]]))
     assert matching.search("why the panic", index)[0].key == "worry"
     guarded = matching.build_index(docs, off_topic=["founder"])
