@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import ValidationError
+
 from bot.answers import Engine
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.settings import Settings
@@ -126,7 +128,14 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        # One line per bad setting, by name; values are not echoed (one may be a secret).
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error["loc"]).upper()
+            print(f"Bad setting {name}: {error['msg']}", file=sys.stderr)
+        return 2
     args = build_parser(settings).parse_args(argv)
     if args.command == "ask":
         return cmd_ask(args)

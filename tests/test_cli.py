@@ -111,3 +111,9 @@ def test_ask_does_not_import_telegram() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert done.stdout.strip().endswith("False")
+
+
+def test_a_malformed_setting_is_one_clear_line_and_exit_2() -> None:
+    done = run("ask", "prix r1", env={"MODERATOR_IDS": "not-a-number"})
+    assert done.returncode == 2
+    assert done.stderr.startswith("Bad setting MODERATOR_IDS") and "Traceback" not in done.stderr
