@@ -12,6 +12,7 @@ le patron de DeepSeek ?" explains only "deepseek" (common, light) and is abstain
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
@@ -552,20 +553,31 @@ def search(
             resolved.append(hit)
             weights.append(index.idf[hit[0]])
     total = sum(weights)
-    accumulated: dict[int, float] = defaultdict(float)
-    for hit, weight in zip(resolved, weights, strict=True):
-        if hit is None:
-            continue
-        tok, sure = hit
-        for i in index.postings[tok]:
-            accumulated[i] += weight * sure**FUZZY_POWER * index.strength[i][tok]
-    if not accumulated:
+    found = [
+        (hit[0], weight * hit[1] ** FUZZY_POWER)
+        for hit, weight in zip(resolved, weights, strict=True)
+        if hit is not None
+    ]
+    if not found:
         return []
-    shortlist = sorted(accumulated, key=accumulated.__getitem__, reverse=True)[:candidates]
+    # Shortlist on selective words only: a word most entries share ("deepseek") would make every
+    # question visit every entry. It still counts in each candidate's coverage below.
+    common = max(candidates, len(index.keys) // 20)
+    selective = [(t, w) for t, w in found if len(index.postings[t]) <= common]
+    rough: dict[int, float] = defaultdict(float)
+    if selective:
+        for tok, weight in selective:
+            for i in index.postings[tok]:
+                rough[i] += weight * index.strength[i][tok]
+        shortlist = heapq.nlargest(candidates, rough, key=rough.__getitem__)
+    else:
+        rarest = min(found, key=lambda f: len(index.postings[f[0]]))[0]
+        shortlist = list(index.postings[rarest][: candidates * 4])
     q_text = " ".join(hit[0] if hit else tok for hit, tok in zip(resolved, q_tokens, strict=True))
     matches = []
     for i in shortlist:
-        coverage = accumulated[i] / total
+        strength = index.strength[i]
+        coverage = sum(weight * strength.get(tok, 0.0) for tok, weight in found) / total
         similarity = max(
             (scorer(q_text, index.variants[v]) for v in index.entry_variants[i]), default=0.0
         )
