@@ -151,31 +151,39 @@ def load_knowledge(path: Path | str) -> KnowledgeBase:
 
 
 def parse_knowledge(data: bytes) -> KnowledgeBase:
-    """Validate a knowledge file's bytes: encoding, YAML, schema, then cross-entry rules."""
-    raw = _parse_yaml(data)
+    """Validate a knowledge file's bytes: encoding, YAML, schema, then cross-entry rules.
+
+    The fast C loader reads the file; only a file with problems is read again with line
+    records, so that each problem can name its line.
+    """
+    text = _decode(data)
+    raw = _load_yaml(text, YAML(typ="safe"))
     try:
         kb = KnowledgeBase.model_validate(_plain(raw))
     except ValidationError as exc:
-        raise KnowledgeError([_from_pydantic(err, raw) for err in exc.errors()]) from None
-    problems = list(_check_consistency(kb, raw))
-    if problems:
-        raise KnowledgeError(problems)
+        located = _load_yaml(text, YAML(typ="rt"))
+        raise KnowledgeError([_from_pydantic(err, located) for err in exc.errors()]) from None
+    if next(_check_consistency(kb, None), None) is not None:
+        located = _load_yaml(text, YAML(typ="rt"))
+        raise KnowledgeError(list(_check_consistency(kb, located)))
     kb._version = content_version(data)
     return kb
 
 
-def _parse_yaml(data: bytes) -> Any:
+def _decode(data: bytes) -> str:
     if not data.strip():
         raise KnowledgeError([Problem("file", "is empty")])
     if b"\x00" in data:
         raise KnowledgeError([Problem("file", "is binary, not a YAML text file")])
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise KnowledgeError(
             [Problem("file", f"is not UTF-8 text (bad byte at offset {exc.start})")]
         ) from None
-    yaml = YAML(typ="rt")
+
+
+def _load_yaml(text: str, yaml: YAML) -> Any:
     try:
         raw = yaml.load(text)
     except MarkedYAMLError as exc:

@@ -1,0 +1,167 @@
+"""Changing the knowledge file safely: what changed, atomic writes, history, and round-trip edits.
+
+No Telegram here: the chat handlers and the CLI both call these, so an upload, a rollback and
+an "add as a variant" all go through the same validate -> diff -> write -> swap path.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from bot.knowledge import KnowledgeBase, Lang, content_version, parse_knowledge
+
+HISTORY_KEEP = 20
+"""How many earlier versions the history folder keeps."""
+
+
+@dataclass(frozen=True)
+class Diff:
+    """What a new knowledge version changes, entry by entry."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+    figures_changed: tuple[str, ...]
+    """Entries among `changed` whose figures differ: the facts people quote."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+    def lines(self) -> list[str]:
+        """One line per kind of change, for a moderator to read before confirming."""
+        if self.empty:
+            return ["No entry changed."]
+        out = []
+        if self.added:
+            out.append("Added: " + ", ".join(self.added))
+        if self.removed:
+            out.append("Removed: " + ", ".join(self.removed))
+        if self.changed:
+            out.append("Changed: " + ", ".join(self.changed))
+        if self.figures_changed:
+            out.append("Figures changed in: " + ", ".join(self.figures_changed))
+        return out
+
+
+def diff(old: KnowledgeBase, new: KnowledgeBase) -> Diff:
+    before = {e.id: e for e in old.entries}
+    after = {e.id: e for e in new.entries}
+    changed = [i for i in after if i in before and after[i] != before[i]]
+    return Diff(
+        added=tuple(i for i in after if i not in before),
+        removed=tuple(i for i in before if i not in after),
+        changed=tuple(changed),
+        figures_changed=tuple(i for i in changed if after[i].figures != before[i].figures),
+    )
+
+
+@dataclass(frozen=True)
+class Version:
+    """One file in the history folder."""
+
+    path: Path
+    saved_at: datetime
+    version: str
+
+
+_HISTORY_NAME = re.compile(r"^(\d{8}T\d{6}\d{6})-([0-9a-f]{12})\.yaml$")
+
+
+class KnowledgeFile:
+    """The live knowledge file and its history folder; every write is atomic.
+
+    A reader (the bot, a moderator's editor) sees either the old file or the new one, never a
+    half-written one, and the previous version is archived before it is replaced.
+    """
+
+    def __init__(self, path: Path, history_dir: Path | None = None) -> None:
+        self.path = path
+        self.history_dir = history_dir or path.parent / ".history"
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+    def replace(self, data: bytes) -> KnowledgeBase:
+        """Validate, archive the current file, then atomically put `data` in its place."""
+        kb = parse_knowledge(data)
+        if self.path.exists():
+            self._archive(self.path.read_bytes())
+        _write_atomic(self.path, data)
+        return kb
+
+    def versions(self) -> list[Version]:
+        """Archived versions, newest first."""
+        if not self.history_dir.is_dir():
+            return []
+        found = []
+        for child in self.history_dir.iterdir():
+            m = _HISTORY_NAME.match(child.name)
+            if m:
+                saved = datetime.strptime(m.group(1), "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+                found.append(Version(child, saved, m.group(2)))
+        return sorted(found, key=lambda v: v.saved_at, reverse=True)
+
+    def _archive(self, data: bytes) -> None:
+        self.history_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        _write_atomic(self.history_dir / f"{stamp}-{content_version(data)}.yaml", data)
+        for old in self.versions()[HISTORY_KEEP:]:
+            old.path.unlink(missing_ok=True)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Temporary file in the same folder, fsync, rename, fsync the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def add_variant(data: bytes, entry_id: str, lang: Lang, question: str) -> bytes:
+    """The same file with one more question variant, comments and layout kept.
+
+    Raises KeyError when the entry does not exist; the caller validates the result as usual.
+    """
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.representer.add_representer(type(None), _represent_null)
+    doc = yaml.load(data.decode("utf-8-sig"))
+    for entry in doc["entries"]:
+        if entry["id"] == entry_id:
+            entry["questions"][lang].append(DoubleQuotedScalarString(question.strip()))
+            break
+    else:
+        raise KeyError(entry_id)
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return out.getvalue().encode("utf-8")
+
+
+def _represent_null(representer: Any, _: None) -> Any:
+    """Write `null` as moderators wrote it, not as an empty value."""
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")

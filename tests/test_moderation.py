@@ -1,0 +1,74 @@
+"""Knowledge updates never lose anything: diffs, atomic writes, history, round-trip edits."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import KnowledgeError, parse_knowledge
+from bot.moderation import HISTORY_KEEP, KnowledgeFile, add_variant, diff
+from tests.conftest import KNOWLEDGE
+
+
+@pytest.fixture
+def shipped() -> bytes:
+    return KNOWLEDGE.read_bytes()
+
+
+def test_diff_names_added_removed_changed_entries_and_figures(shipped: bytes) -> None:
+    old = parse_knowledge(shipped)
+    text = re.sub(r"\bmeta_llama\b", "meta_and_llama", shipped.decode())
+    new_text = text.replace("value: 60\n", "value: 61\n", 1).replace(
+        "60 $ par million de jetons.", "61 $ par million de jetons."
+    )
+    try:
+        new = parse_knowledge(new_text.encode())
+    except KnowledgeError as exc:  # pragma: no cover - shows what the edit broke
+        pytest.fail(str(exc))
+    d = diff(old, new)
+    assert d.added == ("meta_and_llama",) and d.removed == ("meta_llama",)
+    assert "r1_pricing" in d.changed and "r1_pricing" in d.figures_changed
+    assert any(line.startswith("Figures changed in: ") for line in d.lines())
+    assert diff(old, old).lines() == ["No entry changed."]
+
+
+def test_replace_is_validated_atomic_and_archived(tmp_path: Path, shipped: bytes) -> None:
+    live = tmp_path / "deepseek.yaml"
+    live.write_bytes(shipped)
+    kfile = KnowledgeFile(live)
+    with pytest.raises(KnowledgeError):
+        kfile.replace(b"entries: [")
+    assert live.read_bytes() == shipped and kfile.versions() == []
+    changed = add_variant(shipped, "r1_pricing", "en", "r1 price again?")
+    kfile.replace(changed)
+    assert live.read_bytes() == changed
+    (archived,) = kfile.versions()
+    assert archived.path.read_bytes() == shipped
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_history_keeps_the_last_twenty_versions(tmp_path: Path, shipped: bytes) -> None:
+    live = tmp_path / "deepseek.yaml"
+    live.write_bytes(shipped)
+    kfile = KnowledgeFile(live)
+    for n in range(HISTORY_KEEP + 5):
+        kfile.replace(shipped + f"# edit {n}\n".encode())
+    versions = kfile.versions()
+    assert len(versions) == HISTORY_KEEP
+    assert versions[0].path.read_bytes().endswith(f"# edit {HISTORY_KEEP + 3}\n".encode())
+    assert versions[-1].path.read_bytes().endswith(b"# edit 3\n")
+
+
+def test_add_variant_keeps_comments_and_layout(shipped: bytes) -> None:
+    updated = add_variant(shipped, "r1_pricing", "fr", "combien ça coûte R1 au juste ?")
+    before, after = shipped.decode().splitlines(), updated.decode().splitlines()
+    assert len(after) == len(before) + 1
+    assert [line for line in after if line not in before] == [
+        '        - "combien ça coûte R1 au juste ?"'
+    ]
+    entry = parse_knowledge(updated).entry("r1_pricing")
+    assert entry is not None and entry.questions.fr[-1] == "combien ça coûte R1 au juste ?"
+    with pytest.raises(KeyError):
+        add_variant(shipped, "no_such_entry", "fr", "?")
