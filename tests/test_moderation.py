@@ -58,7 +58,7 @@ def test_history_keeps_the_last_twenty_versions(tmp_path: Path, shipped: bytes) 
     versions = kfile.versions()
     assert len(versions) == HISTORY_KEEP
     assert versions[0].path.read_bytes().endswith(f"# edit {HISTORY_KEEP + 3}\n".encode())
-    assert versions[-1].path.read_bytes().endswith(b"# edit 3\n")
+    assert versions[-1].path.read_bytes().endswith(b"# edit 4\n")  # the original and 0-3 pruned
 
 
 def test_add_variant_keeps_comments_and_layout(shipped: bytes) -> None:
