@@ -26,6 +26,21 @@ MARGIN = 4.0
 """A runner-up this close to the best match makes the bot ask instead of guessing."""
 
 
+def decide(matches: list[matching.Match]) -> Literal["answer", "suggest", "fallback"]:
+    """Answer only a clear, well-covered best match; ask when something is close; else say so."""
+    if not matches:
+        return "fallback"
+    best = matches[0]
+    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    if (
+        best.score >= ANSWER_AT
+        and best.coverage >= MIN_COVERAGE
+        and best.score - runner_up >= MARGIN
+    ):
+        return "answer"
+    return "suggest" if best.score >= SUGGEST_AT else "fallback"
+
+
 @dataclass(frozen=True)
 class FigureView:
     """A cited figure as shown: `display` is the value worded in the reply's language."""
@@ -317,27 +332,21 @@ class Engine:
         if talk is not None:
             return Reply(question, "chitchat", lang, t[talk])
         matches = matching.search(question, self.index)
-        if not matches:
-            return self._fallback(question, lang)
-        best = matches[0]
-        runner_up = matches[1].score if len(matches) > 1 else 0.0
-        if (
-            best.score >= ANSWER_AT
-            and best.coverage >= MIN_COVERAGE
-            and best.score - runner_up >= MARGIN
-        ):
-            return self.reply_for(best.key, lang, question=question, score=best.score)
-        close = [m for m in matches if m.score >= SUGGEST_AT][:3]
-        if close:
+        verdict = decide(matches)
+        best = matches[0].score if matches else 0.0
+        if verdict == "answer":
+            return self.reply_for(matches[0].key, lang, question=question, score=best)
+        if verdict == "suggest":
+            close = [m for m in matches if m.score >= SUGGEST_AT][:3]
             return Reply(
                 question,
                 "suggest",
                 lang,
                 t["suggest"],
-                score=best.score,
+                score=best,
                 suggestions=tuple(self._suggestion(m.key, lang) for m in close),
             )
-        return self._fallback(question, lang, best.score)
+        return self._fallback(question, lang, best)
 
     def reply_for(
         self, entry_id: str, lang: Lang, *, question: str = "", score: float = 100.0

@@ -83,6 +83,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lint(args: argparse.Namespace) -> int:
+    from bot.moderation import lint
+
+    path: Path = args.path or args.knowledge
+    engine = _engine(path, sys.stdout)
+    if engine is None:
+        return 1
+    report = lint(engine)
+    print("\n".join(report.lines()))
+    return 1 if report.collisions else 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.telegram_app import run  # Telegram only when the bot really runs
 
@@ -120,6 +132,10 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     sub.add_parser("chat", parents=[common], help="interactive console chat, no Telegram needed")
     validate = sub.add_parser("validate", parents=[common], help="check a knowledge file")
     validate.add_argument("path", nargs="?", type=Path, help="file to check (default: --knowledge)")
+    lint = sub.add_parser(
+        "lint", parents=[common], help="find variants another entry would answer (leave-one-out)"
+    )
+    lint.add_argument("path", nargs="?", type=Path, help="file to check (default: --knowledge)")
     sub.add_parser("run", parents=[common], help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser(
         "start", parents=[common], help="the Telegram bot if a token is set, else the console chat"
@@ -143,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_chat(args)
     if args.command == "validate":
         return cmd_validate(args)
+    if args.command == "lint":
+        return cmd_lint(args)
     if args.command == "run":
         return cmd_run(args, settings)
     return cmd_start(args, settings)

@@ -408,8 +408,14 @@ class Index:
 
     keys: tuple[str, ...]
     variants: tuple[str, ...]
+    variant_docs: tuple[Document, ...]
+    variant_owner: tuple[int, ...]
     entry_variants: tuple[tuple[int, ...], ...]
     strength: tuple[dict[str, float], ...]
+    variant_count: tuple[dict[str, int], ...]
+    """How many of an entry's variants use a word: leave-one-out needs to know who else does."""
+    base_strength: tuple[dict[str, float], ...]
+    """An entry's words from its other texts (keywords, topic, answer), without the variants."""
     postings: dict[str, tuple[int, ...]]
     idf: dict[str, float]
     unknown_idf: float
@@ -445,7 +451,10 @@ def build_index(
     keys: list[str] = []
     position: dict[str, int] = {}
     strength: list[dict[str, float]] = []
+    counts: list[dict[str, int]] = []
+    base: list[dict[str, float]] = []
     variants: list[str] = []
+    variant_docs: list[Document] = []
     owner: list[int] = []
     seen_in: dict[str, set[Lang]] = defaultdict(set)
     for doc in documents:
@@ -453,6 +462,8 @@ def build_index(
             position[doc.key] = len(keys)
             keys.append(doc.key)
             strength.append({})
+            counts.append(defaultdict(int))
+            base.append({})
         i = position[doc.key]
         toks = []
         for surface in processor(doc.text):
@@ -464,9 +475,14 @@ def build_index(
                 strength[i][tok] = doc.strength
             if doc.lang is not None and doc.is_variant:
                 seen_in[surface].add(doc.lang)
+            if not doc.is_variant and base[i].get(tok, 0.0) < doc.strength:
+                base[i][tok] = doc.strength
         if doc.is_variant and toks:
             variants.append(" ".join(toks))
+            variant_docs.append(doc)
             owner.append(i)
+            for tok in set(toks):
+                counts[i][tok] += 1
     n = len(keys)
     postings_lists: dict[str, list[int]] = defaultdict(list)
     for i, toks_of in enumerate(strength):
@@ -482,8 +498,12 @@ def build_index(
     return Index(
         keys=tuple(keys),
         variants=tuple(variants),
+        variant_docs=tuple(variant_docs),
+        variant_owner=tuple(owner),
         entry_variants=tuple(tuple(v) for v in entry_variants),
         strength=tuple(strength),
+        variant_count=tuple(dict(c) for c in counts),
+        base_strength=tuple(base),
         postings={t: tuple(ids) for t, ids in postings_lists.items()},
         idf={tok: math.log(1.0 + n / len(ids)) for tok, ids in postings_lists.items()},
         unknown_idf=math.log(1.0 + n),
@@ -529,8 +549,13 @@ def search(
     scorer: Callable[..., float] = fuzz.token_sort_ratio,
     limit: int = 5,
     candidates: int = 30,
+    exclude_variant: int | None = None,
 ) -> list[Match]:
-    """Entries ranked for a question, best first; scores are 0-100 and comparable across calls."""
+    """Entries ranked for a question, best first; scores are 0-100 and comparable across calls.
+
+    `exclude_variant` scores as if that variant were not in the index (leave-one-out lint);
+    word weights are not recomputed, which is off by one document in the whole index.
+    """
     q_tokens = list(dict.fromkeys(processor(question)))
     if not q_tokens or not index.keys:
         return []
@@ -574,14 +599,31 @@ def search(
         rarest = min(found, key=lambda f: len(index.postings[f[0]]))[0]
         shortlist = list(index.postings[rarest][: candidates * 4])
     q_text = " ".join(hit[0] if hit else tok for hit, tok in zip(resolved, q_tokens, strict=True))
+    left_out = -1 if exclude_variant is None else index.variant_owner[exclude_variant]
     matches = []
     for i in shortlist:
         strength = index.strength[i]
+        own = index.entry_variants[i]
+        if i == left_out:
+            strength = _without_variant(index, exclude_variant or 0)
+            own = tuple(v for v in own if v != exclude_variant)
         coverage = sum(weight * strength.get(tok, 0.0) for tok, weight in found) / total
-        similarity = max(
-            (scorer(q_text, index.variants[v]) for v in index.entry_variants[i]), default=0.0
-        )
+        similarity = max((scorer(q_text, index.variants[v]) for v in own), default=0.0)
         score = 100.0 * ((1 - SIMILARITY_SHARE) * coverage + SIMILARITY_SHARE * similarity / 100.0)
         matches.append(Match(index.keys[i], round(score, 2), round(coverage, 4), similarity))
     matches.sort(key=lambda m: m.score, reverse=True)
     return matches[:limit]
+
+
+def _without_variant(index: Index, variant: int) -> dict[str, float]:
+    """An entry's word strengths had one of its variants never been written."""
+    i = index.variant_owner[variant]
+    strength = dict(index.strength[i])
+    for tok in set(index.variants[variant].split()):
+        if index.variant_count[i].get(tok, 0) <= 1:
+            base = index.base_strength[i].get(tok)
+            if base is None:
+                strength.pop(tok, None)
+            else:
+                strength[tok] = base
+    return strength

@@ -18,6 +18,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from bot import matching
+from bot.answers import Engine, decide
 from bot.knowledge import KnowledgeBase, Lang, content_version, parse_knowledge
 
 HISTORY_KEEP = 20
@@ -165,3 +167,70 @@ def add_variant(data: bytes, entry_id: str, lang: Lang, question: str) -> bytes:
 def _represent_null(representer: Any, _: None) -> Any:
     """Write `null` as moderators wrote it, not as an empty value."""
     return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A question variant that the bot, without it, would not answer with its own entry."""
+
+    entry: str
+    lang: Lang
+    question: str
+    verdict: str
+    """"answer" (by `other`), "suggest" or "fallback"."""
+    other: str | None
+    score: float
+
+
+@dataclass(frozen=True)
+class LintReport:
+    findings: tuple[Finding, ...]
+    variants: int
+
+    @property
+    def collisions(self) -> dict[tuple[str, str], int]:
+        """Pairs of entries where a variant of the first is answered by the second."""
+        pairs: dict[tuple[str, str], int] = {}
+        for f in self.findings:
+            if f.other is not None:
+                pairs[(f.entry, f.other)] = pairs.get((f.entry, f.other), 0) + 1
+        return pairs
+
+    def lines(self) -> list[str]:
+        out = []
+        for f in self.findings:
+            said = f"{f.entry} [{f.lang}] {f.question!r}"
+            if f.other is not None:
+                out.append(f"{said} is answered by {f.other} ({f.score:.0f})")
+            else:
+                out.append(f"{said} would get no answer ({f.verdict}, {f.score:.0f})")
+        for (a, b), n in sorted(self.collisions.items()):
+            out.append(f"collision: {a} -> {b} ({n} variant{'s' if n > 1 else ''})")
+        clean = self.variants - len(self.findings)
+        out.append(
+            f"{clean}/{self.variants} variants are answered by their own entry without "
+            f"themselves; {len(self.collisions)} colliding pair(s)."
+        )
+        return out
+
+
+def lint(engine: Engine) -> LintReport:
+    """Leave-one-out: match every variant against the knowledge base without that variant."""
+    index = engine.index
+    findings = []
+    for v, doc in enumerate(index.variant_docs):
+        matches = matching.search(doc.text, index, exclude_variant=v)
+        verdict = decide(matches)
+        if verdict == "answer" and matches[0].key == doc.key:
+            continue
+        findings.append(
+            Finding(
+                entry=doc.key,
+                lang=doc.lang or "fr",
+                question=doc.text,
+                verdict=verdict,
+                other=matches[0].key if verdict == "answer" else None,
+                score=matches[0].score if matches else 0.0,
+            )
+        )
+    return LintReport(tuple(findings), len(index.variant_docs))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot import matching
+from bot.answers import Engine
 from bot.knowledge import KnowledgeError, parse_knowledge
 from bot.moderation import HISTORY_KEEP, KnowledgeFile, add_variant, diff
 from tests.conftest import KNOWLEDGE
@@ -72,3 +74,61 @@ def test_add_variant_keeps_comments_and_layout(shipped: bytes) -> None:
     assert entry is not None and entry.questions.fr[-1] == "combien ça coûte R1 au juste ?"
     with pytest.raises(KeyError):
         add_variant(shipped, "no_such_entry", "fr", "?")
+
+
+LINT_BASE = """\
+schema: 1
+article:
+  title: {fr: "T", en: "T"}
+  summary: {fr: "S", en: "S"}
+entries:
+  - id: price
+    topic: {fr: "Prix de R1", en: "R1 price"}
+    questions:
+      fr: ["prix de r1 ?", "combien coûte r1 ?", "tarif r1"]
+      en: ["r1 price?", "how much is r1?", "r1 pricing"]
+    answer: {fr: "2,2 $.", en: "$2.2."}
+    source: {who: {fr: "X", en: "X"}, quote: "Q"}
+  - id: ban
+    topic: {fr: "Interdiction", en: "Ban"}
+    questions:
+      fr: ["deepseek interdit au congrès ?", "interdiction axios", "le congrès bannit deepseek"]
+      en: ["deepseek banned in congress?", "axios ban", "house ban deepseek"]
+    answer: {fr: "Non autorisé.", en: "Not authorized."}
+    source: {who: {fr: "Axios", en: "Axios"}, quote: "Q"}
+"""
+
+
+def lint_file(tmp_path: Path, text: str) -> tuple[int, str]:
+    from tests.test_cli import run
+
+    path = tmp_path / "k.yaml"
+    path.write_text(text, encoding="utf-8")
+    done = run("lint", str(path))
+    return done.returncode, done.stdout
+
+
+def test_lint_passes_a_clean_file(tmp_path: Path) -> None:
+    code, out = lint_file(tmp_path, LINT_BASE)
+    assert code == 0, out
+    assert out.strip().endswith("0 colliding pair(s).")
+
+
+def test_lint_reports_a_variant_that_another_entry_answers(tmp_path: Path) -> None:
+    text = LINT_BASE.replace('"tarif r1"', '"axios ban congress deepseek"')
+    code, out = lint_file(tmp_path, text)
+    assert code == 1
+    assert "price [fr] 'axios ban congress deepseek' is answered by ban" in out
+    assert "collision: price -> ban (1 variant)" in out
+
+
+def test_lint_exclusion_is_leave_one_out(engine: Engine) -> None:
+    """Without exclusion every variant would trivially match itself."""
+    index = engine.index
+    for v in range(0, len(index.variant_docs), 25):
+        doc = index.variant_docs[v]
+        full = matching.search(doc.text, index)[0]
+        assert full.key == doc.key
+        without = {m.key: m for m in matching.search(doc.text, index, exclude_variant=v)}
+        if doc.key in without:
+            assert without[doc.key].score <= full.score
