@@ -109,8 +109,12 @@ class Reply:
         if self.source is not None:
             parts.append(f"{t['source']} {self.source.who}\n« {self.source.quote} »")
         if self.suggestions:
-            labels = [s.question if self.kind == "suggest" else s.topic for s in self.suggestions]
-            parts.append("\n".join(f"{n}. {label}" for n, label in enumerate(labels, 1)))
+            if self.kind == "suggest":
+                parts.append(
+                    "\n".join(f"{n}. {s.question}" for n, s in enumerate(self.suggestions, 1))
+                )
+            else:
+                parts.append(" · ".join(s.topic for s in self.suggestions))
         if self.related:
             parts.append(t["related"] + " " + " · ".join(s.topic for s in self.related))
         return "\n\n".join(parts)
@@ -228,10 +232,10 @@ _QUALIFIERS: dict[Lang, dict[str, str]] = {
 }
 
 
-def word_figure(figure: Figure, lang: Lang) -> str:
+def word_figure(figure: Figure, lang: Lang, *, qualified: bool = True) -> str:
     """ "78 millions de dollars" / "$78 million": the value as a reader expects to see it."""
     n = _number(figure.value, lang)
-    q = _QUALIFIERS[lang].get(figure.qualifier or "", "")
+    q = _QUALIFIERS[lang].get(figure.qualifier or "", "") if qualified else ""
     plural = figure.value >= 2
     if lang == "fr":
         scale = {"one": "", "million": " million", "billion": " milliard"}[figure.scale]
