@@ -272,7 +272,10 @@ def compare(figures: list[Figure], lang: Lang) -> tuple[str, ...]:
         approx, shown = t["about"], _number(round(ratio, 1 if ratio < 10 else 0), lang)
     return (
         t["computed"].format(
-            big=word_figure(big, lang), small=word_figure(small, lang), approx=approx, ratio=shown
+            big=word_figure(big, lang),
+            small=word_figure(small, lang, qualified=False),
+            approx=approx,
+            ratio=shown,
         ),
     )
 
