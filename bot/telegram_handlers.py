@@ -30,6 +30,7 @@ from bot.knowledge import Lang
 from bot.telegram_render import (
     MAX_INLINE_RESULTS,
     AnswerAction,
+    Rendered,
     Vote,
     VoteAction,
     decode_action,
@@ -40,9 +41,6 @@ from bot.telegram_render import (
     ui_text,
     welcome,
     without_vote_row,
-)
-from bot.telegram_render import (
-    Message as Rendered,
 )
 from bot.telegram_state import LanguagePrefs, QuestionLimiter
 
@@ -321,15 +319,22 @@ async def answer_entry(context: Context, action: AnswerAction, message: Message)
     rendered = render(svc.engine.current.reply_for(action.entry, action.lang))
     if action.pick == "replace":
         first, rest = rendered.texts[0], rendered.texts[1:]
-        await message.edit_text(
-            first,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=NO_PREVIEW,
-            reply_markup=rendered.keyboard if not rest else None,
-        )
-        if rest:
-            await send(context, message.chat.id, Rendered(rest, rendered.keyboard))
-        return
+        try:
+            await message.edit_text(
+                first,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=rendered.keyboard if not rest else None,
+            )
+        except BadRequest as exc:
+            if "not modified" in exc.message:
+                return  # a double tap: the first one already answered
+            # Too old to edit, or deleted: answer in a new message instead.
+            log.info("Could not edit message, sending a new one: %s", exc.message)
+        else:
+            if rest:
+                await send(context, message.chat.id, Rendered(rest, rendered.keyboard))
+            return
     quote = message.message_id if message.chat.type != ChatType.PRIVATE else None
     await send(context, message.chat.id, rendered, reply_to=quote)
 
@@ -379,11 +384,8 @@ async def on_error(update: object, context: Context) -> None:
         log.info("Update %s: skipped, the bot cannot write there (%s)", update_id, error.message)
         return
     if isinstance(error, RetryAfter):
-        log.warning(
-            "Update %s: Telegram flood control, retry after %s; reply dropped",
-            update_id,
-            error.retry_after,
-        )
+        # The rate limiter already waited and retried; this reply is given up on.
+        log.warning("Update %s: reply dropped after flood control (%s)", update_id, error.message)
         return
     if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         log.warning("Update %s: network error talking to Telegram: %s", update_id, error.message)

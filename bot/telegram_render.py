@@ -232,7 +232,7 @@ def help_text(lang: Lang, bot_username: str) -> str:
 
 
 @dataclass(frozen=True)
-class Message:
+class Rendered:
     """What to send for one reply: one or more HTML texts, buttons under the last one."""
 
     texts: tuple[str, ...]
@@ -242,26 +242,23 @@ class Message:
 def reply_html(reply: Reply) -> str:
     """A reply as Telegram HTML: answer, figures (values in bold), computed notes, source."""
     t = _UI[reply.lang]
-    blocks = [_escape_lines(reply.body)]
+    blocks = [_esc(reply.body.strip())]
     if reply.figures:
         lines = [_esc(t["figures"])]
         sep = " : " if reply.lang == "fr" else ": "
-        lines += [
-            f"• {_esc(f.label)}{sep}<b>{_esc(f.display)}</b>" for f in reply.figures
-        ]
+        lines += [f"• {_esc(f.label)}{sep}<b>{_esc(f.display)}</b>" for f in reply.figures]
         blocks.append("\n".join(lines))
     if reply.computed:
         blocks.append("\n".join(f"<i>{_esc(line)}</i>" for line in reply.computed))
     if reply.source is not None:
         quote = " ".join(reply.source.quote.split())
         blocks.append(
-            f"{_esc(t['source'])} {_esc(reply.source.who)}\n"
-            f"<blockquote>{_esc(quote)}</blockquote>"
+            f"{_esc(t['source'])} {_esc(reply.source.who)}\n<blockquote>{_esc(quote)}</blockquote>"
         )
     return "\n\n".join(b for b in blocks if b)
 
 
-def render(reply: Reply, *, pick: Pick | None = None) -> Message:
+def render(reply: Reply, *, pick: Pick | None = None) -> Rendered:
     """The message(s) and buttons for a reply.
 
     `pick` says what a suggestion button does: "replace" this message with the chosen answer
@@ -287,7 +284,7 @@ def render(reply: Reply, *, pick: Pick | None = None) -> Message:
     kept = [[b for b in row if b is not None] for row in rows]
     kept = [row for row in kept if row]
     keyboard = InlineKeyboardMarkup(kept) if kept else None
-    return Message(tuple(split_html(reply_html(reply))), keyboard)
+    return Rendered(tuple(split_html(reply_html(reply))), keyboard)
 
 
 def _button(label: str, action: Action) -> InlineKeyboardButton | None:
@@ -405,7 +402,7 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
                 current = piece
     if current.strip():
         chunks.append(current)
-    return chunks
+    return [chunk.strip("\n") for chunk in chunks]
 
 
 def _split_line(line: str, limit: int) -> list[str]:
@@ -451,8 +448,3 @@ def _split_line(line: str, limit: int) -> list[str]:
             open_tags.append((tag.group(2), token))
     flush()
     return pieces
-
-
-def _escape_lines(text: str) -> str:
-    """Escape a plain-text block, keeping its line breaks (they are split points)."""
-    return _esc(text.strip())

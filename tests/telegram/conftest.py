@@ -6,12 +6,19 @@ import asyncio
 import contextlib
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
 
 import pytest
+from pydantic import SecretStr
 from telegram.ext import Application
 
+from bot.answers import Engine, EngineRef
+from bot.settings import Settings
+from bot.telegram_app import run
 from tests.telegram.fake_bot_api import FakeBotApi
 
 # httpx honours proxy variables; nothing in these tests may leave the machine.
@@ -73,6 +80,14 @@ class AppThread:
             raise self.error
         assert ready and self.app is not None, "the bot did not start in time"
 
+    async def wait_running(self, timeout: float = 10.0) -> None:
+        """Wait until the updater (poll or webhook server) and the application both run."""
+        deadline = time.monotonic() + timeout
+        while not (self.app is not None and self.app.running and _updater_running(self.app)):
+            assert self.alive, f"the bot stopped early: {self.result!r} {self.error!r}"
+            assert time.monotonic() < deadline, "the bot did not start running in time"
+            await asyncio.sleep(0.01)
+
     async def stop(self, timeout: float = 10.0) -> object:
         """Ask the bot to stop on its own loop, wait for the thread; returns the result."""
         if self.app is not None and self.loop is not None and not self.loop.is_closed():
@@ -89,3 +104,87 @@ class AppThread:
     def alive(self) -> bool:
         """Whether the bot's thread still runs."""
         return self._thread.is_alive()
+
+
+def _updater_running(app: AnyApp) -> bool:
+    return app.updater is not None and app.updater.running
+
+
+# -- the real bot ----------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+KNOWLEDGE = ROOT / "knowledge" / "deepseek.yaml"
+
+
+def make_settings(api: FakeBotApi, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test: the fake server, a private data dir, nothing read from .env."""
+    values: dict[str, Any] = {
+        "telegram_bot_token": SecretStr(TEST_TOKEN),
+        "knowledge_path": KNOWLEDGE,
+        "data_dir": data_dir,
+        "log_level": "INFO",
+        "moderator_ids": frozenset(),
+        "webhook_url": None,
+        "webhook_secret": None,
+        "telegram_api_base_url": api.base_url,
+        "telegram_api_base_file_url": api.base_file_url,
+        "user_rate_limit": 20,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@dataclass
+class BotRunner:
+    """Starts the bot through `bot.telegram_app.run`, in a thread, and stops it after the test."""
+
+    api: FakeBotApi
+    data_dir: Path
+    shared: Engine
+    threads: list[AppThread] = field(default_factory=list)
+
+    async def start(
+        self, *, engine: EngineRef | Literal["shared", "load"] = "shared", **overrides: Any
+    ) -> AppThread:
+        """Run the bot; "load" makes `run` read KNOWLEDGE_PATH itself, as in production."""
+        settings = make_settings(self.api, self.data_dir, **overrides)
+        # Indexing the knowledge takes a while; most tests share one engine (it is immutable).
+        ref = EngineRef(self.shared) if engine == "shared" else None if engine == "load" else engine
+
+        def target(on_ready: Callable[[AnyApp], None]) -> int:
+            return run(settings, engine=ref, stop_signals=None, on_ready=on_ready)
+
+        thread = AppThread(target)
+        self.threads.append(thread)
+        await thread.start()
+        await thread.wait_running()
+        return thread
+
+    async def stop_all(self) -> None:
+        for thread in self.threads:
+            if thread.alive:
+                assert await thread.stop() == 0
+
+
+@pytest.fixture
+async def runner(api: FakeBotApi, tmp_path: Path, engine: Engine) -> AsyncIterator[BotRunner]:
+    """Start bots with `await runner.start(**settings)`; they are stopped after the test."""
+    bots = BotRunner(api, tmp_path / "data", engine)
+    try:
+        yield bots
+    finally:
+        await bots.stop_all()
+
+
+@pytest.fixture
+async def bot(runner: BotRunner) -> AppThread:
+    """The bot with default test settings, running in polling mode."""
+    return await runner.start()
+
+
+def find_question(engine: Engine, kind: str, candidates: list[str]) -> str:
+    """A question the engine answers with `kind`, so tests follow the engine's tuning."""
+    for question in candidates:
+        if engine.ask(question).kind == kind:
+            return question
+    raise AssertionError(f"none of {candidates} gives a {kind!r} reply any more")

@@ -24,6 +24,7 @@ JSON_FIELDS = frozenset(
     {
         "allow_sending_without_reply",
         "allowed_updates",
+        "button",
         "cache_time",
         "caption_entities",
         "chat_id",
@@ -293,11 +294,19 @@ class FakeBotApi:
 
     # -- injecting -------------------------------------------------------------------------
 
-    def inject(self, update: dict[str, Any]) -> int:
-        """Queue an update for getUpdates; safe from any thread. Returns its update_id."""
+    def prepare(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Give an update its id and learn its chats, as Telegram does before delivering it.
+
+        `inject` does it for polling; a webhook test posts the prepared update itself.
+        """
         update = dict(update)
         update.setdefault("update_id", next(self._update_ids))
         self._remember(update)
+        return update
+
+    def inject(self, update: dict[str, Any]) -> int:
+        """Queue an update for getUpdates; safe from any thread. Returns its update_id."""
+        update = self.prepare(update)
         loop = self._loop
         if loop is not None and _running_loop() is not loop:
             loop.call_soon_threadsafe(self._queue, update)
@@ -335,7 +344,11 @@ class FakeBotApi:
         match: Callable[[dict[str, Any]], bool] | None = None,
         delay: float = 0.0,
     ) -> Fault:
-        """Answer the next `times` matching calls of `method` with this error."""
+        """Answer the next `times` matching calls of `method` with this error.
+
+        `delay` holds the answer back first; with `status=200` the call then succeeds, which
+        makes a slow but successful request.
+        """
         if description is None:
             description = {
                 400: "Bad Request",

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from tests.telegram.conftest import TEST_TOKEN, AnyApp, AppThread
@@ -101,6 +101,15 @@ async def test_file_download(api: FakeBotApi) -> None:
         ).json()["result"]
         body = await client.get(f"{api.base_file_url}{TEST_TOKEN}/{info['file_path']}")
     assert body.content == b"hello: world\n"
+
+
+async def test_ptb_downloads_a_file_through_base_file_url(api: FakeBotApi) -> None:
+    file_id = api.add_file("clé: « valeur »\n".encode(), "documents/kb.yaml")
+    async with Bot(TEST_TOKEN, base_url=api.base_url, base_file_url=api.base_file_url) as bot:
+        tg_file = await bot.get_file(file_id)
+        assert tg_file.file_size == len("clé: « valeur »\n".encode())
+        data = await tg_file.download_as_bytearray()
+    assert bytes(data).decode() == "clé: « valeur »\n"
 
 
 @pytest.mark.parametrize(
