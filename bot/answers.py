@@ -77,6 +77,7 @@ class Reply:
     lang: Lang
     body: str
     entry: str | None = None
+    topic: str | None = None
     score: float = 0.0
     figures: tuple[FigureView, ...] = ()
     computed: tuple[str, ...] = ()
@@ -95,7 +96,7 @@ class Reply:
         parts = [self.body]
         if self.figures:
             parts.append(
-                t["figures"]
+                caption(self.lang, "figures")
                 + "\n"
                 + "\n".join(
                     f"• {f.label} : {f.display}"
@@ -217,6 +218,14 @@ _TEXTS: dict[Lang, dict[str, str]] = {
         "topics": "Here are the topics I know about:",
     },
 }
+
+
+Caption = Literal["figures", "source", "related"]
+
+
+def caption(lang: Lang, which: Caption) -> str:
+    """The headings a reply's parts go under, shared by every adapter so they never drift."""
+    return _TEXTS[lang][which]
 
 
 def _number(value: float, lang: Lang) -> str:
@@ -368,6 +377,7 @@ class Engine:
             lang=lang,
             body=entry.answer.get(lang),
             entry=entry.id,
+            topic=entry.topic.get(lang),
             score=score,
             figures=tuple(_view(f, lang) for f in entry.figures),
             computed=compare(entry.figures, lang),
@@ -395,8 +405,14 @@ class Engine:
 
     def figures_overview(self, lang: Lang) -> Reply:
         """Every key figure in one list, each with the entry it comes from."""
-        views = tuple(_view(f, lang) for e in self.kb.entries for f in e.figures)
-        return Reply("", "fallback", lang, _TEXTS[lang]["overview"], figures=views)
+        seen: set[tuple[float, str, str, str | None]] = set()
+        views = []
+        for figure in (f for e in self.kb.entries for f in e.figures):
+            key = (figure.value, figure.unit, figure.scale, figure.qualifier)
+            if key not in seen:  # the same figure cited by two entries is listed once
+                seen.add(key)
+                views.append(_view(figure, lang))
+        return Reply("", "fallback", lang, _TEXTS[lang]["overview"], figures=tuple(views))
 
     def about(self, lang: Lang) -> Reply:
         """What the article is and whom it cites."""

@@ -21,7 +21,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot.answers import Reply
+from bot.answers import Reply, caption
 from bot.knowledge import Lang
 
 MAX_MESSAGE = 4096
@@ -108,8 +108,6 @@ def _lang(value: str) -> Lang:
 
 _UI: dict[Lang, dict[str, str]] = {
     "fr": {
-        "figures": "Chiffres cités :",
-        "source": "Source :",
         "welcome": (
             "Bonjour{name} ! Je réponds aux questions sur un article consacré à l'essor de "
             "DeepSeek, en citant ses chiffres et ses sources.\n\n"
@@ -149,8 +147,6 @@ _UI: dict[Lang, dict[str, str]] = {
         "inline_more": "Poser une question en privé",
     },
     "en": {
-        "figures": "Cited figures:",
-        "source": "Source:",
         "welcome": (
             "Hello{name}! I answer questions about an article on DeepSeek's rise, citing its "
             "figures and sources.\n\n"
@@ -241,10 +237,9 @@ class Rendered:
 
 def reply_html(reply: Reply) -> str:
     """A reply as Telegram HTML: answer, figures (values in bold), computed notes, source."""
-    t = _UI[reply.lang]
     blocks = [_esc(reply.body.strip())]
     if reply.figures:
-        lines = [_esc(t["figures"])]
+        lines = [_esc(caption(reply.lang, "figures"))]
         sep = " : " if reply.lang == "fr" else ": "
         lines += [f"• {_esc(f.label)}{sep}<b>{_esc(f.display)}</b>" for f in reply.figures]
         blocks.append("\n".join(lines))
@@ -252,9 +247,8 @@ def reply_html(reply: Reply) -> str:
         blocks.append("\n".join(f"<i>{_esc(line)}</i>" for line in reply.computed))
     if reply.source is not None:
         quote = " ".join(reply.source.quote.split())
-        blocks.append(
-            f"{_esc(t['source'])} {_esc(reply.source.who)}\n<blockquote>{_esc(quote)}</blockquote>"
-        )
+        who = f"{_esc(caption(reply.lang, 'source'))} {_esc(reply.source.who)}"
+        blocks.append(f"{who}\n<blockquote>{_esc(quote)}</blockquote>")
     return "\n\n".join(b for b in blocks if b)
 
 
