@@ -77,6 +77,9 @@ class Reply:
     lang: Lang
     body: str
     entry: str | None = None
+    """The entry answered; None unless `kind` is "answer"."""
+    closest: str | None = None
+    """The best-matching entry even when the bot abstains: what moderators review in misses."""
     topic: str | None = None
     score: float = 0.0
     figures: tuple[FigureView, ...] = ()
@@ -359,10 +362,11 @@ class Engine:
                 "suggest",
                 lang,
                 t["suggest"],
+                closest=matches[0].key,
                 score=best,
                 suggestions=tuple(self._suggestion(m.key, lang) for m in close),
             )
-        return self._fallback(question, lang, best)
+        return self._fallback(question, lang, best, matches[0].key if matches else None)
 
     def reply_for(
         self, entry_id: str, lang: Lang, *, question: str = "", score: float = 100.0
@@ -377,6 +381,7 @@ class Engine:
             lang=lang,
             body=entry.answer.get(lang),
             entry=entry.id,
+            closest=entry.id,
             topic=entry.topic.get(lang),
             score=score,
             figures=tuple(_view(f, lang) for f in entry.figures),
@@ -429,12 +434,15 @@ class Engine:
     def _all_topics(self, lang: Lang) -> tuple[Suggestion, ...]:
         return tuple(self._suggestion(e.id, lang) for e in self.kb.entries)
 
-    def _fallback(self, question: str, lang: Lang, score: float = 0.0) -> Reply:
+    def _fallback(
+        self, question: str, lang: Lang, score: float = 0.0, closest: str | None = None
+    ) -> Reply:
         return Reply(
             question,
             "fallback",
             lang,
             _TEXTS[lang]["fallback"],
+            closest=closest,
             score=score,
             suggestions=self._all_topics(lang),
         )
