@@ -16,27 +16,33 @@ from bot.knowledge import LANGS, Figure, KnowledgeBase, Lang, load_knowledge
 
 ReplyKind = Literal["answer", "suggest", "fallback", "chitchat", "prompt"]
 
-ANSWER_AT = 62.0
-"""A best match at or above this score is answered (calibrated on the tuning split)."""
-SUGGEST_AT = 40.0
-"""Between this and ANSWER_AT the bot asks "did you mean"; below, it lists the topics."""
-MIN_COVERAGE = 0.6
+# Calibrated on the tuning and dev splits and the lint's leave-one-out variants, never on the
+# held-out split: abstention on out-of-scope questions comes first, then in-scope accuracy.
+ANSWER_AT = 58.0
+"""A best match at or above this score is answered, if it also clears the two below."""
+MIN_COVERAGE = 0.55
 """Share of the question's weighted words an answered entry must explain."""
-MARGIN = 4.0
+MARGIN = 3.0
 """A runner-up this close to the best match makes the bot ask instead of guessing."""
+CLEAR_AT, CLEAR_COVERAGE, CLEAR_MARGIN = 55.0, 0.5, 20.0
+"""A slightly weaker match is answered too when nothing else comes near it."""
+SUGGEST_AT = 40.0
+"""Below an answer, from this score the bot asks "did you mean"; below it, lists the topics."""
 
 
-def decide(matches: list[matching.Match]) -> Literal["answer", "suggest", "fallback"]:
+Verdict = Literal["answer", "suggest", "fallback"]
+
+
+def decide(matches: list[matching.Match]) -> Verdict:
     """Answer only a clear, well-covered best match; ask when something is close; else say so."""
     if not matches:
         return "fallback"
     best = matches[0]
     runner_up = matches[1].score if len(matches) > 1 else 0.0
-    if (
-        best.score >= ANSWER_AT
-        and best.coverage >= MIN_COVERAGE
-        and best.score - runner_up >= MARGIN
-    ):
+    lead = best.score - runner_up
+    if best.score >= ANSWER_AT and best.coverage >= MIN_COVERAGE and lead >= MARGIN:
+        return "answer"
+    if best.score >= CLEAR_AT and best.coverage >= CLEAR_COVERAGE and lead >= CLEAR_MARGIN:
         return "answer"
     return "suggest" if best.score >= SUGGEST_AT else "fallback"
 
@@ -350,8 +356,7 @@ class Engine:
         talk = matching.small_talk(question)
         if talk is not None:
             return Reply(question, "chitchat", lang, t[talk])
-        matches = matching.search(question, self.index)
-        verdict = decide(matches)
+        verdict, matches = self.judge(question)
         best = matches[0].score if matches else 0.0
         if verdict == "answer":
             return self.reply_for(matches[0].key, lang, question=question, score=best)
@@ -367,6 +372,18 @@ class Engine:
                 suggestions=tuple(self._suggestion(m.key, lang) for m in close),
             )
         return self._fallback(question, lang, best, matches[0].key if matches else None)
+
+    def judge(
+        self, question: str, *, exclude_variant: int | None = None
+    ) -> tuple[Verdict, list[matching.Match]]:
+        """What to do with a question, and the matches behind the decision."""
+        matches = matching.search(question, self.index, exclude_variant=exclude_variant)
+        verdict = decide(matches)
+        if verdict == "answer" and matching.asks_quantity(question):
+            entry = self.kb.entry(matches[0].key)
+            if entry is not None and not entry.figures:
+                verdict = "suggest"  # asked for a number this fact does not have
+        return verdict, matches
 
     def reply_for(
         self, entry_id: str, lang: Lang, *, question: str = "", score: float = 100.0

@@ -33,7 +33,7 @@ UNKNOWN_WEIGHT = 1.0
 UNKNOWN_DECAY = 1.0
 FUZZY_POWER = 1.0
 SIMILARITY_SHARE = 0.25
-OFF_TOPIC_WEIGHT = 1.0
+OFF_TOPIC_WEIGHT = 10.0
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -70,7 +70,9 @@ EN_STOP = _wordset(
     out please pls plz really said say says she so some tell than that the their them then
     there these they this those to too u um us very was we were what whats when where which
     who whom why will with would you your yours explain info information question questions
-    thing things stuff according via per dollar dollars usd bucks figure figures number
+    thing things stuff according via per under over less nearly almost approximately roughly
+    around many making like okay right way ways else suddenly simple simply terms everywhere
+    name names tell telling talking dollar dollars usd bucks figure figures number
     numbers stat stats exactly precisely basically literally actually heard
     hear read saw seen see think thought guess wonder wondering curious anyone someone
     something anything everyone everybody lately recently today yesterday apparently seems
@@ -160,15 +162,90 @@ _SUFFIXES = (
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents and unify quotes: the form every comparison works on."""
+    """Lower-case, strip accents, unify quotes, shorten "merciiii": the form comparisons use."""
     text = unicodedata.normalize("NFKD", text.translate(_QUOTES).casefold())
     text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.replace("œ", "oe").replace("æ", "ae")
+    text = text.replace("œ", "oe").replace("æ", "ae")
+    return _REPEATS.sub(r"\1", text)
+
+
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+_PER_CENT = re.compile(r"\b(?:pour|per) ?cents?\b")
+_UNITS = {
+    w: n
+    for n, group in enumerate(
+        [
+            "",
+            "",
+            "deux two",
+            "trois three",
+            "quatre four",
+            "cinq five",
+            "six",
+            "sept seven",
+            "huit eight",
+            "neuf nine",
+            "dix ten",
+            "onze eleven",
+            "douze twelve",
+            "treize thirteen",
+            "quatorze fourteen",
+            "quinze fifteen",
+            "seize sixteen",
+            "dixsept seventeen",
+            "dixhuit eighteen",
+            "dixneuf nineteen",
+        ]
+    )
+    for w in group.split()
+}
+_TENS = {
+    w: 10 * n
+    for n, group in enumerate(
+        [
+            "",
+            "",
+            "vingt twenty",
+            "trente thirty",
+            "quarante forty",
+            "cinquante fifty",
+            "soixante sixty",
+            "seventy",
+            "eighty",
+            "ninety",
+        ]
+    )
+    for w in group.split()
+}
+
+
+def _numbers_in_words(raw: list[str]) -> list[str]:
+    """ "six" -> "6", "soixante-quinze" / "seventy five" -> "75": figures are asked for in words."""
+    out: list[str] = []
+    for word in raw:
+        value = _UNITS.get(word, _TENS.get(word))
+        if value is None:
+            out.append(word)
+        elif (
+            out
+            and out[-1].isdigit()
+            and int(out[-1]) % 10 == 0
+            and 10 <= int(out[-1]) < 100
+            and value < 20
+        ):
+            out[-1] = str(int(out[-1]) + value)
+        else:
+            out.append(str(value))
+    return out
 
 
 def _number(raw: str) -> str:
     value = float(raw.replace(",", "."))
     return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+_KEEP_S = ("ss", "us", "is", "news")
+"""Endings whose final s is not a plural: "news" must not become "new", nor "anxious" "anxiou"."""
 
 
 def stem(token: str) -> str:
@@ -177,7 +254,7 @@ def stem(token: str) -> str:
         return token
     while True:
         before = token
-        if len(token) > 3 and token.endswith(("s", "x")) and not token.endswith("ss"):
+        if len(token) > 3 and token.endswith(("s", "x")) and not token.endswith(_KEEP_S):
             token = token[:-1]
         for suffix in _SUFFIXES:
             if token.endswith(suffix) and len(token) - len(suffix) >= 3:
@@ -189,8 +266,8 @@ def stem(token: str) -> str:
 
 def words(text: str) -> list[str]:
     """Folded surface words, stop words included: what language detection looks at."""
-    folded = _ELISION.sub(r"\1 ", fold(text))
-    return _TOKEN.findall(folded)
+    folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
+    return _numbers_in_words(_TOKEN.findall(folded))
 
 
 def tokens(text: str) -> list[str]:
@@ -280,78 +357,32 @@ SmallTalk = Literal["greeting", "thanks", "bye", "how_are_you", "who_are_you", "
 
 # Folded surface words that mark each kind of small talk.
 _SMALLTALK: dict[SmallTalk, frozenset[str]] = {
-    "greeting": frozenset(
-        [
-            "bonjour",
-            "salut",
-            "coucou",
-            "hello",
-            "hi",
-            "hey",
-            "hola",
-            "yo",
-            "bonsoir",
-            "slt",
-            "cc",
-            "bjr",
-            "morning",
-            "evening",
-            "allo",
-            "wesh",
-            "greetings",
-            "howdy",
-        ]
+    "greeting": _wordset(
+        "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr morning "
+        "evening allo wesh greetings howdy"
     ),
-    "thanks": frozenset(
-        [
-            "merci",
-            "thanks",
-            "thank",
-            "thx",
-            "ty",
-            "mercii",
-            "cheers",
-            "nice",
-            "cool",
-            "top",
-            "super",
-            "parfait",
-            "genial",
-            "great",
-            "awesome",
-            "excellent",
-            "bravo",
-            "perfect",
-            "appreciate",
-        ]
+    "thanks": _wordset(
+        "merci merki cimer thanks thank thx thks tks ty cheers nice cool top super parfait "
+        "genial great awesome excellent bravo perfect appreciate appreciated gracias"
     ),
-    "bye": frozenset(
-        [
-            "bye",
-            "revoir",
-            "ciao",
-            "tchao",
-            "goodbye",
-            "later",
-            "bientot",
-            "nuit",
-            "night",
-            "adieu",
-            "journee",
-            "soiree",
-        ]
+    "bye": _wordset(
+        "bye revoir ciao tchao goodbye later cya bientot nuit night adieu journee soiree"
     ),
     "how_are_you": _wordset("va vas going doing"),
-    "who_are_you": _wordset("bot robot sers sert serve help aide aider capable"),
+    "who_are_you": _wordset(
+        "bot robot sers sert serve help aide aider capable utile useful person personne human "
+        "humain real vrai talking parle faire sais"
+    ),
     "ack": _wordset("ok okay oki accord daccord dac ah oh lol mdr ouais yes oui non no"),
 }
 _SMALLTALK_WORDS = frozenset().union(*_SMALLTALK.values()) | _wordset(
     """
     bon bonne good journee day soiree see soon you toi vous es etes are who qui much lot
-    beaucoup very so all tout monde everyone guys there fonctionne work works marche
+    beaucoup very so all tout monde everyone guys there fonctionne work works marche allez
+    grand big infos info
     """
 )
-_BY_PRIORITY: tuple[SmallTalk, ...] = ("thanks", "bye", "greeting", "ack")
+_BY_PRIORITY: tuple[SmallTalk, ...] = ("who_are_you", "thanks", "bye", "greeting", "ack")
 _SMALLTALK_STEMS = frozenset(stem(w) for w in _SMALLTALK_WORDS)
 
 
@@ -380,7 +411,19 @@ def small_talk(text: str) -> SmallTalk | None:
     for kind in _BY_PRIORITY:
         if any(w in _SMALLTALK[kind] for w in found):
             return kind
-    return None
+    # Only question words and fillers ("qu'est-ce que tu sais faire ?", "what?"): say what we do.
+    return "who_are_you"
+
+
+_QUANTITY = re.compile(
+    r"\b(?:combien|cb|how (?:much|many)|quel(?:le)? (?:montant|pourcentage|somme|chiffre)|"
+    r"what (?:amount|percentage|sum|figure)|de quel montant)\b"
+)
+
+
+def asks_quantity(text: str) -> bool:
+    """ "Combien…", "how many…": the answer must be a number, so a fact without one won't do."""
+    return _QUANTITY.search(" ".join(words(text))) is not None
 
 
 # --- index and search ----------------------------------------------------------------------

@@ -18,8 +18,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from bot import matching
-from bot.answers import Engine, decide
+from bot.answers import Engine
 from bot.knowledge import KnowledgeBase, Lang, content_version, parse_knowledge
 
 HISTORY_KEEP = 20
@@ -219,8 +218,7 @@ def lint(engine: Engine) -> LintReport:
     index = engine.index
     findings = []
     for v, doc in enumerate(index.variant_docs):
-        matches = matching.search(doc.text, index, exclude_variant=v)
-        verdict = decide(matches)
+        verdict, matches = engine.judge(doc.text, exclude_variant=v)
         if verdict == "answer" and matches[0].key == doc.key:
             continue
         findings.append(
