@@ -305,7 +305,21 @@ def tokens(text: str) -> list[str]:
         stemmed = stem(word)
         if len(stemmed) > 1 and stemmed not in STOP_WORDS:
             out.append(stemmed)
-    return out
+    return _join_model_numbers(out)
+
+
+def _join_model_numbers(out: list[str]) -> list[str]:
+    """"gpt", "4" -> "gpt4" also when the number was "4.0" or stop words stood between.
+
+    Joining on the output, not only on the surface words, keeps `tokens` idempotent.
+    """
+    joined: list[str] = []
+    for tok in out:
+        if joined and joined[-1] in _JOIN_WITH_DIGIT and len(tok) == 1 and tok.isdigit():
+            joined[-1] += tok
+        else:
+            joined.append(tok)
+    return joined
 
 
 def _after_number(raw: Sequence[str], i: int) -> bool:
