@@ -10,13 +10,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
 
 from bot.answers import Engine
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.storage import MissGroup
 
 
 def _engine(path: Path, err: TextIO) -> Engine | None:
@@ -95,6 +98,44 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 1 if report.collisions else 0
 
 
+def cmd_misses(args: argparse.Namespace, settings: Settings) -> int:
+    """What the bot could not answer, from the question log, on screen or as CSV."""
+    import asyncio
+
+    from bot.storage import QuestionLog, StorageUnavailable, export_misses_csv
+
+    async def fetch() -> list[MissGroup]:
+        try:
+            log = await QuestionLog.from_settings(settings)
+        except ValueError as exc:
+            raise StorageUnavailable(f"the question log cannot be opened: {exc}") from None
+        try:
+            return await log.misses(args.days, args.limit)
+        finally:
+            await log.close()
+
+    try:
+        groups = asyncio.run(fetch())
+    except StorageUnavailable as exc:
+        print(f"Cannot read the question log: {exc}", file=sys.stderr)
+        return 1
+    if args.csv is not None:
+        try:
+            count = export_misses_csv(groups, args.csv)
+        except OSError as exc:
+            print(f"Cannot write {args.csv}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        print(f"{count} group(s) of missed questions, last {args.days} day(s): {args.csv}")
+        return 0
+    if not groups:
+        print(f"No missed questions in the last {args.days} day(s).")
+    for group in groups:
+        closest = f" (closest: {group.entry})" if group.entry else ""
+        votes = f", {group.downvotes} 👎" if group.downvotes else ""
+        print(f"{group.count:>4} × [{group.lang}] {group.question}{closest}{votes}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.telegram_app import run  # Telegram only when the bot really runs
 
@@ -108,6 +149,12 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
         )
         return cmd_chat(args)
     return cmd_run(args, settings)
+
+
+def _days(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 3650:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 3650, not {value!r}")
+    return int(value)
 
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
@@ -136,6 +183,12 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
         "lint", parents=[common], help="find variants another entry would answer (leave-one-out)"
     )
     lint.add_argument("path", nargs="?", type=Path, help="file to check (default: --knowledge)")
+    misses = sub.add_parser(
+        "misses", help="the questions the bot could not answer, from the question log"
+    )
+    misses.add_argument("--days", type=_days, default=7, help="how far back (default: 7)")
+    misses.add_argument("--limit", type=_days, default=100, help="groups at most (default: 100)")
+    misses.add_argument("--csv", type=Path, metavar="FILE", help="write them as CSV to FILE")
     sub.add_parser("run", parents=[common], help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser(
         "start", parents=[common], help="the Telegram bot if a token is set, else the console chat"
@@ -161,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_validate(args)
     if args.command == "lint":
         return cmd_lint(args)
+    if args.command == "misses":
+        return cmd_misses(args, settings)
     if args.command == "run":
         return cmd_run(args, settings)
     return cmd_start(args, settings)

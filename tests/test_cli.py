@@ -117,3 +117,43 @@ def test_a_malformed_setting_is_one_clear_line_and_exit_2() -> None:
     done = run("ask", "prix r1", env={"MODERATOR_IDS": "not-a-number"})
     assert done.returncode == 2
     assert done.stderr.startswith("Bad setting MODERATOR_IDS") and "Traceback" not in done.stderr
+
+
+def test_misses_exports_what_the_bot_could_not_answer_as_csv(tmp_path: Path) -> None:
+    import asyncio
+    import csv
+
+    from bot.answers import Engine
+    from bot.settings import Settings
+    from bot.storage import QuestionLog
+
+    engine = Engine.from_path(KNOWLEDGE)
+    settings = Settings(data_dir=tmp_path / "data", database_url=None)
+
+    async def record() -> None:
+        log = await QuestionLog.from_settings(settings)
+        for question in ("Quel temps fait-il à Pékin ?", "Quel temps fait il a Pekin", "hello"):
+            await log.record_reply(engine.ask(question), chat_type="private", user_id=1)
+        await log.record_reply(engine.ask("prix de DeepSeek-R1"), chat_type="private", user_id=1)
+        await log.close()
+
+    asyncio.run(record())
+    env = {"DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": ""}
+    shown = run("misses", "--days", "7", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "2 × [fr] Quel temps fait" in shown.stdout  # the two wordings are one group
+    assert "DeepSeek-R1" not in shown.stdout and "hello" not in shown.stdout  # answered, chat
+    target = tmp_path / "misses.csv"
+    exported = run("misses", "--days", "7", "--csv", str(target), env=env)
+    assert exported.returncode == 0 and "1 group(s)" in exported.stdout
+    rows = list(csv.DictReader(target.open(encoding="utf-8-sig")))
+    assert [r["count"] for r in rows] == ["2"]
+    assert rows[0]["question"].startswith("Quel temps fait") and rows[0]["lang"] == "fr"
+
+
+def test_misses_with_a_bad_days_value_or_database_says_so() -> None:
+    bad_days = run("misses", "--days", "zero")
+    assert bad_days.returncode == 2 and "whole number" in bad_days.stderr
+    bad_url = run("misses", env={"DATABASE_URL": "mysql://bot:hunter2@db/kb"})
+    assert bad_url.returncode == 1 and "Cannot read the question log" in bad_url.stderr
+    assert "hunter2" not in bad_url.stderr and "Traceback" not in bad_url.stderr
