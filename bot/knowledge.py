@@ -17,12 +17,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 
 Lang = Literal["fr", "en"]
 LANGS: tuple[Lang, ...] = ("fr", "en")
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """A knowledge file larger than this is refused before parsing (uploads have their own cap)."""
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings accepted (a knowledge file needs about six)."""
 
 
 class _Model(BaseModel):
@@ -157,6 +160,7 @@ def parse_knowledge(data: bytes) -> KnowledgeBase:
     records, so that each problem can name its line.
     """
     text = _decode(data)
+    _check_depth(text)
     raw = _load_yaml(text, YAML(typ="safe"))
     try:
         kb = KnowledgeBase.model_validate(_plain(raw))
@@ -181,6 +185,28 @@ def _decode(data: bytes) -> str:
         raise KnowledgeError(
             [Problem("file", f"is not UTF-8 text (bad byte at offset {exc.start})")]
         ) from None
+
+
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting from the parser's events, before any node is built.
+
+    The C loader builds nested nodes recursively: some 50 KB of "[[[[..." overflow its stack
+    and kill the process (no exception to catch). Events come from a flat state machine.
+    Syntax errors are left to the real load, which reports them with their line.
+    """
+    depth = 0
+    try:
+        for event in YAML(typ="safe").parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise KnowledgeError(
+                        [Problem("YAML", f"lists and mappings nested over {MAX_DEPTH} levels deep")]
+                    )
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except (YAMLError, ValueError):
+        return
 
 
 def _load_yaml(text: str, yaml: YAML) -> Any:

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
 import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,12 +28,17 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from tornado.httpserver import HTTPServer
 
 from bot.answers import Engine, EngineRef
 from bot.knowledge import KnowledgeError, Lang
+from bot.library import Library, watch
+from bot.moderation import KnowledgeFile
 from bot.settings import Settings
+from bot.storage import QuestionLog, StorageUnavailable
 from bot.telegram_handlers import (
     SERVICES_KEY,
+    Context,
     FeedbackHook,
     Services,
     ask_command,
@@ -48,6 +55,14 @@ from bot.telegram_handlers import (
     start_command,
     topics_command,
     unknown_command,
+)
+from bot.telegram_moderation import (
+    BUTTON_PREFIX,
+    MOD_COMMANDS,
+    moderator_button,
+    moderator_command,
+    reload_notifier,
+    upload,
 )
 from bot.telegram_render import bot_commands
 from bot.telegram_state import PREFS_FILE, LanguagePrefs, QuestionLimiter
@@ -77,6 +92,10 @@ RATE_LIMIT_RETRIES = 3
 BOOTSTRAP_RETRIES = 3
 """Start-up calls retried on network errors (not on a rejected token)."""
 DEFAULT_STOP_SIGNALS: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)
+MAX_WEBHOOK_BODY = 1024 * 1024
+"""Largest webhook request read: a Telegram update is a few kB, at most a few hundred."""
+PURGE_EVERY = timedelta(days=1)
+"""The question log drops what is older than RETENTION_DAYS at start, then this often."""
 
 
 class ConfigError(Exception):
@@ -211,13 +230,50 @@ def build_application(
     on_ready: ReadyHook | None = None,
     on_feedback: FeedbackHook = log_feedback,
 ) -> BotApp:
-    """The Application, with every handler registered. Raises ConfigError on bad settings."""
+    """The Application, with every handler registered. Raises ConfigError on bad settings.
+
+    Starting it also opens the question log, starts watching the knowledge file and
+    schedules the log's purge; stopping it undoes all three.
+    """
     token, _ = check_settings(settings)
+    svc = Services(
+        engine=engine,
+        prefs=LanguagePrefs(settings.data_dir / PREFS_FILE),
+        limiter=QuestionLimiter(settings.user_rate_limit),
+        on_feedback=on_feedback,
+        library=Library(engine, KnowledgeFile(settings.knowledge_path)),
+        moderators=settings.moderator_ids,
+    )
+    background: list[asyncio.Task[Any]] = []
+    stop_watching = asyncio.Event()
 
     async def post_init(app: BotApp) -> None:
         await set_commands(app.bot)
+        svc.questions = await open_question_log(settings)
+        if svc.library is not None:
+            notifier = reload_notifier(app.bot, settings.moderator_ids)
+            background.append(asyncio.create_task(watch(svc.library, notifier, stop=stop_watching)))
+        background.append(asyncio.create_task(purge_questions(svc, settings.retention_days)))
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(purge_job, interval=PURGE_EVERY, first=PURGE_EVERY)
+        else:
+            log.warning("No job queue (python-telegram-bot[job-queue]): purging at start only")
         if on_ready is not None:
             on_ready(app)
+
+    async def post_stop(app: BotApp) -> None:
+        stop_watching.set()
+        for task in background:
+            try:
+                await asyncio.wait_for(task, 5.0)
+            except TimeoutError:
+                log.warning("A background task did not stop in time; cancelled")
+            except Exception:
+                log.exception("A background task failed")
+
+    async def post_shutdown(app: BotApp) -> None:
+        if svc.questions is not None:
+            await svc.questions.close()
 
     app: BotApp = (
         Application.builder()
@@ -228,16 +284,43 @@ def build_application(
         .concurrent_updates(CONCURRENT_UPDATES)
         .connection_pool_size(CONNECTION_POOL)
         .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
         .build()
     )
-    app.bot_data[SERVICES_KEY] = Services(
-        engine=engine,
-        prefs=LanguagePrefs(settings.data_dir / PREFS_FILE),
-        limiter=QuestionLimiter(settings.user_rate_limit),
-        on_feedback=on_feedback,
-    )
+    app.bot_data[SERVICES_KEY] = svc
+    app.bot_data[RETENTION_KEY] = settings.retention_days
     register_handlers(app)
     return app
+
+
+RETENTION_KEY = "retention_days"
+
+
+async def open_question_log(settings: Settings) -> QuestionLog | None:
+    """The question log, or None: a bad DATABASE_URL is logged and the bot answers anyway."""
+    try:
+        return await QuestionLog.from_settings(settings)
+    except Exception as exc:  # a bad URL or key: configuration, never a reason not to answer
+        log.error("The question log is disabled: %s", exc)
+        return None
+
+
+async def purge_questions(svc: Services, retention_days: int) -> None:
+    """Drop questions older than the retention; a database that is down is only logged."""
+    if svc.questions is None:
+        return
+    try:
+        await svc.questions.purge(retention_days)
+    except (StorageUnavailable, ValueError) as exc:
+        log.warning("Question log purge skipped: %s", exc)
+
+
+async def purge_job(context: Context) -> None:
+    """The daily purge, from the job queue."""
+    from bot.telegram_handlers import services
+
+    await purge_questions(services(context), int(context.bot_data[RETENTION_KEY]))
 
 
 def register_handlers(app: BotApp) -> None:
@@ -250,6 +333,10 @@ def register_handlers(app: BotApp) -> None:
         | filters.Entity(MessageEntity.TEXT_MENTION)
         | filters.REPLY
     )
+    # Moderator commands first, edited messages included: anyone else gets "not available".
+    app.add_handler(
+        CommandHandler(list(MOD_COMMANDS), moderator_command, filters=filters.UpdateType.MESSAGES)
+    )
     app.add_handler(CommandHandler("start", start_command, filters=new))
     app.add_handler(CommandHandler("help", help_command, filters=new))
     app.add_handler(CommandHandler("topics", topics_command, filters=new))
@@ -261,6 +348,8 @@ def register_handlers(app: BotApp) -> None:
     app.add_handler(
         MessageHandler(groups & filters.TEXT & ~filters.COMMAND & addressed, group_text)
     )
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, upload))
+    app.add_handler(CallbackQueryHandler(moderator_button, pattern=f"^{BUTTON_PREFIX}"))
     app.add_handler(CallbackQueryHandler(button))
     app.add_handler(InlineQueryHandler(inline_query))
     # Last: any other command in private gets a pointer to /help (new commands go above).
@@ -328,6 +417,9 @@ def run(
     )
     try:
         if settings.webhook_url:
+            # PTB's webhook server (tornado) reads a whole body, up to 100 MB, before it checks
+            # the secret: cap it so an outsider cannot make us buffer more than an update.
+            HTTPServer.configure(None, max_body_size=MAX_WEBHOOK_BODY)
             app.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,

@@ -7,9 +7,11 @@ of an answer cannot mix two versions.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import cast
 
 from telegram import (
@@ -25,8 +27,11 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.answers import EngineRef
+from bot import matching
+from bot.answers import EngineRef, Reply
 from bot.knowledge import Lang
+from bot.library import Library
+from bot.storage import QuestionLog
 from bot.telegram_render import (
     MAX_INLINE_RESULTS,
     AnswerAction,
@@ -42,7 +47,12 @@ from bot.telegram_render import (
     welcome,
     without_vote_row,
 )
-from bot.telegram_state import LanguagePrefs, QuestionLimiter
+from bot.telegram_state import (
+    LanguagePrefs,
+    PendingActions,
+    QuestionLimiter,
+    VariantAction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +77,7 @@ FeedbackHook = Callable[[Feedback], Awaitable[None]]
 
 
 async def log_feedback(feedback: Feedback) -> None:
-    """The default feedback hook: a log line (no user id). Storage plugs in here (issue 4)."""
+    """The default feedback hook: a log line (no user id); the question log gets the vote too."""
     log.info(
         "Feedback %s on entry %s (%s, %s chat)",
         feedback.vote,
@@ -75,6 +85,10 @@ async def log_feedback(feedback: Feedback) -> None:
         feedback.lang,
         feedback.chat_type or "inline",
     )
+
+
+RECORD_TIMEOUT = 2.0
+"""Seconds a reply waits for the question log's row id; after that it goes without one."""
 
 
 @dataclass
@@ -85,6 +99,17 @@ class Services:
     prefs: LanguagePrefs
     limiter: QuestionLimiter
     on_feedback: FeedbackHook = field(default=log_feedback)
+    library: Library | None = None
+    """The knowledge in service and its file (moderator commands, hot reload)."""
+    moderators: frozenset[int] = frozenset()
+    """Telegram user ids with moderator powers: nothing else grants them."""
+    questions: QuestionLog | None = None
+    """The question log, once opened; None when it could not be (answers go on regardless)."""
+    uploads: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Uploads are downloaded and validated one after the other."""
+    variants: PendingActions[VariantAction] = field(default_factory=PendingActions)
+    """The "add as a variant" buttons of /misses, by their short id."""
+    """Who asked each recorded question: only they may vote on its answer."""
 
 
 def services(context: Context) -> Services:
@@ -175,7 +200,39 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             )
             return
     reply = svc.engine.current.ask(question, lang_hint=lang_hint(svc, user))
-    await send_to_update(update, context, render(reply))
+    chat = update.effective_chat
+    row = await record(svc, reply, chat.type if chat else "private", user)
+    await send_to_update(update, context, render(reply, row=row))
+
+
+async def record(svc: Services, reply: Reply, chat_type: str, user: User | None) -> int | None:
+    """Log a question, best effort: a slow or dead database never holds a reply for long.
+
+    The entry is the closest one even when the bot abstained: that is what `/misses` shows.
+    """
+    if svc.questions is None:
+        return None
+    task = asyncio.ensure_future(
+        svc.questions.record(
+            at=datetime.now(UTC),
+            chat_type=chat_type,
+            lang=reply.lang,
+            question=reply.question,
+            normalized=matching.normalize(reply.question),
+            entry=reply.entry or reply.closest,
+            score=reply.score,
+            answered=reply.answered,
+            user_id=user.id if user is not None else None,
+            kind=reply.kind,
+        )
+    )
+    try:
+        # Shielded: past the timeout the row is still written, the reply just has no row id.
+        row = await asyncio.wait_for(asyncio.shield(task), RECORD_TIMEOUT)
+    except TimeoutError:
+        log.warning("Question log too slow: reply sent without a feedback row")
+        return None
+    return row
 
 
 async def private_text(update: Update, context: Context) -> None:
@@ -299,6 +356,11 @@ async def button(update: Update, context: Context) -> None:
             vote=action.vote,
         )
         await svc.on_feedback(feedback)
+        if action.row is not None and svc.questions is not None:
+            vote = 1 if action.vote == "+" else -1
+            if not await svc.questions.feedback(action.row, vote, user_id=query.from_user.id):
+                # a replayed or forged button, or the log is down: thanked, not counted
+                log.info("Vote on question %s not counted", action.row)
         await query.answer(ui_text(action.lang, "thanks"))
         if message is not None and message.reply_markup is not None:
             try:
@@ -366,6 +428,9 @@ async def inline_query(update: Update, context: Context) -> None:
         is_personal=True,
         button=InlineQueryResultsButton(ui_text(lang, "inline_more"), start_parameter="inline"),
     )
+    if text:  # after answering: inline answers are due within seconds
+        best = replies[0] if replies else Reply(text, "fallback", lang, "")
+        await record(svc, best, "inline", query.from_user)
 
 
 # -- errors ----------------------------------------------------------------------------------

@@ -38,12 +38,13 @@ MAX_INLINE_RESULTS = 5
 # gets new prefixes and buttons left in old chats are recognised as expired, never misread.
 #   a:<lang>:<entry>        answer an entry in a new message (related entries, /topics)
 #   e:<lang>:<entry>        answer an entry in place of this message ("did you mean", fallback)
-#   fb:<+|->:<lang>:<entry> feedback on the answer to <entry>
+#   fb:<+|->:<lang>:<entry>[:<row>] feedback on the answer to <entry> (row: its question log id)
+#   m:...                   moderator buttons, handled by `telegram_moderation` (never here)
 
 Pick = Literal["new", "replace"]
 Vote = Literal["+", "-"]
 _LANGS: frozenset[str] = frozenset({"fr", "en"})
-_ENTRY = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+_ENTRY = re.compile(r"^[a-z0-9][a-z0-9_]*\Z")  # \Z: "$" would accept a final newline
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class VoteAction:
     entry: str
     lang: Lang
     vote: Vote
+    row: int | None = None
+    """The question log row the vote goes to; None when the question was not recorded."""
 
 
 Action = AnswerAction | VoteAction
@@ -71,6 +74,8 @@ def encode_action(action: Action) -> str:
     """Callback data for `action`; raises ValueError if it would not fit in 64 bytes."""
     if isinstance(action, VoteAction):
         data = f"fb:{action.vote}:{action.lang}:{action.entry}"
+        if action.row is not None:
+            data += f":{action.row}"
     else:
         data = f"{'e' if action.pick == 'replace' else 'a'}:{action.lang}:{action.entry}"
     if len(data.encode()) > MAX_CALLBACK_DATA:
@@ -88,10 +93,16 @@ def decode_action(data: str | None) -> Action | None:
         if lang in _LANGS and _ENTRY.match(entry):
             pick: Pick = "replace" if parts[0] == "e" else "new"
             return AnswerAction(entry, _lang(lang), pick)
-    if parts[0] == "fb" and len(parts) == 4:
-        _, vote, lang, entry = parts
+    if parts[0] == "fb" and len(parts) in (4, 5):
+        _, vote, lang, entry = parts[:4]
+        row = parts[4] if len(parts) == 5 else None
+        canonical = row is None or (row.isascii() and row.isdigit() and row == str(int(row)))
+        if not canonical or (row is not None and len(row) > 18):
+            return None  # one spelling per row: "07" is not a button we made
         if vote in ("+", "-") and lang in _LANGS and _ENTRY.match(entry):
-            return VoteAction(entry, _lang(lang), "+" if vote == "+" else "-")
+            return VoteAction(
+                entry, _lang(lang), "+" if vote == "+" else "-", int(row) if row else None
+            )
     return None
 
 
@@ -145,6 +156,7 @@ _UI: dict[Lang, dict[str, str]] = {
             "Je ne connais pas cette commande. Tapez /help pour voir ce que je sais faire."
         ),
         "inline_more": "Poser une question en privé",
+        "not_available": "Cette commande n'est pas disponible.",
     },
     "en": {
         "welcome": (
@@ -179,6 +191,7 @@ _UI: dict[Lang, dict[str, str]] = {
         "error": "Sorry, something went wrong on my side. Please try again in a moment.",
         "unknown_command": "I don't know that command. Type /help to see what I can do.",
         "inline_more": "Ask a question in private",
+        "not_available": "This command is not available.",
     },
 }
 
@@ -252,12 +265,13 @@ def reply_html(reply: Reply) -> str:
     return "\n\n".join(b for b in blocks if b)
 
 
-def render(reply: Reply, *, pick: Pick | None = None) -> Rendered:
+def render(reply: Reply, *, pick: Pick | None = None, row: int | None = None) -> Rendered:
     """The message(s) and buttons for a reply.
 
     `pick` says what a suggestion button does: "replace" this message with the chosen answer
     (the default for "did you mean" and for a fallback to a question) or send a "new" one
-    (the default for topic lists asked for on purpose, such as /topics).
+    (the default for topic lists asked for on purpose, such as /topics). `row` is the
+    question log's id for this reply, carried by the 👍/👎 buttons.
     """
     if pick is None:
         pick = "replace" if reply.kind == "suggest" or reply.question else "new"
@@ -265,8 +279,8 @@ def render(reply: Reply, *, pick: Pick | None = None) -> Rendered:
     if reply.answered and reply.entry is not None:
         rows.append(
             [
-                _button("👍", VoteAction(reply.entry, reply.lang, "+")),
-                _button("👎", VoteAction(reply.entry, reply.lang, "-")),
+                _vote_button("👍", VoteAction(reply.entry, reply.lang, "+", row)),
+                _vote_button("👎", VoteAction(reply.entry, reply.lang, "-", row)),
             ]
         )
         rows += [
@@ -275,8 +289,8 @@ def render(reply: Reply, *, pick: Pick | None = None) -> Rendered:
     for suggestion in reply.suggestions:
         label = suggestion.question if reply.kind == "suggest" else suggestion.topic
         rows.append([_button(label, AnswerAction(suggestion.entry, reply.lang, pick))])
-    kept = [[b for b in row if b is not None] for row in rows]
-    kept = [row for row in kept if row]
+    kept = [[b for b in line if b is not None] for line in rows]
+    kept = [line for line in kept if line]
     keyboard = InlineKeyboardMarkup(kept) if kept else None
     return Rendered(tuple(split_html(reply_html(reply))), keyboard)
 
@@ -288,6 +302,14 @@ def _button(label: str, action: Action) -> InlineKeyboardButton | None:
     except ValueError:
         return None
     return InlineKeyboardButton(shorten(label, MAX_BUTTON_LABEL) or "…", callback_data=data)
+
+
+def _vote_button(label: str, action: VoteAction) -> InlineKeyboardButton | None:
+    """A vote button with its log row; without the row if that would not fit in 64 bytes."""
+    button = _button(label, action)
+    if button is None and action.row is not None:
+        button = _button(label, VoteAction(action.entry, action.lang, action.vote))
+    return button
 
 
 def without_vote_row(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:

@@ -1,6 +1,6 @@
-"""Small per-user state the Telegram bot keeps: language preferences and question rate.
+"""Small state the Telegram bot keeps: language preferences, question rate, pending actions.
 
-Neither imports telegram: both are plain data with a clock, easy to test on their own.
+None imports telegram: plain data with a clock, easy to test on their own.
 """
 
 from __future__ import annotations
@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import tempfile
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from bot.knowledge import Lang
 
@@ -122,3 +124,43 @@ class QuestionLimiter:
             del self._hits[user_id]
         for user_id in [u for u, at in self._notified.items() if at <= horizon]:
             del self._notified[user_id]
+
+
+T = TypeVar("T")
+
+
+class PendingActions(Generic[T]):
+    """Actions behind buttons, kept server-side under a short random id.
+
+    Telegram allows 64 bytes of callback data: a button carries the id, never the action
+    (a question, an entry). The oldest are forgotten past `limit`; their buttons then expire.
+    """
+
+    def __init__(self, limit: int = 500) -> None:
+        self.limit = limit
+        self._items: OrderedDict[str, T] = OrderedDict()
+
+    def add(self, item: T) -> str:
+        """Keep `item`; returns its id (8 URL-safe characters)."""
+        key = secrets.token_urlsafe(6)
+        while key in self._items:
+            key = secrets.token_urlsafe(6)
+        self._items[key] = item
+        while len(self._items) > self.limit:
+            self._items.popitem(last=False)
+        return key
+
+    def get(self, key: str) -> T | None:
+        return self._items.get(key)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True)
+class VariantAction:
+    """An "add as a variant" button from /misses: this question, to this entry's variants."""
+
+    entry: str
+    lang: Lang
+    question: str

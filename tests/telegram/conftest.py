@@ -17,9 +17,11 @@ from pydantic import SecretStr
 from telegram.ext import Application
 
 from bot.answers import Engine, EngineRef
+from bot.knowledge import parse_knowledge
 from bot.settings import Settings
 from bot.telegram_app import run
-from tests.telegram.fake_bot_api import FakeBotApi
+from tests.telegram.fake_bot_api import FakeBotApi, private_chat
+from tests.telegram.moderation_kit import MOD, MOD2, SHIPPED, Moderated
 
 # httpx honours proxy variables; nothing in these tests may leave the machine.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
@@ -117,10 +119,21 @@ KNOWLEDGE = ROOT / "knowledge" / "deepseek.yaml"
 
 
 def make_settings(api: FakeBotApi, data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for a test: the fake server, a private data dir, nothing read from .env."""
+    """Settings for a test: the fake server, a private data dir, nothing read from .env.
+
+    The knowledge file is a private copy (the bot watches it, and moderators may replace it)
+    and the question log a SQLite file in the data dir.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    knowledge = data_dir / "knowledge" / KNOWLEDGE.name
+    if "knowledge_path" not in overrides and not knowledge.exists():
+        knowledge.parent.mkdir(parents=True, exist_ok=True)
+        knowledge.write_bytes(KNOWLEDGE.read_bytes())
     values: dict[str, Any] = {
         "telegram_bot_token": SecretStr(TEST_TOKEN),
-        "knowledge_path": KNOWLEDGE,
+        "knowledge_path": knowledge,
+        "database_url": f"sqlite+aiosqlite:///{data_dir / 'questions.db'}",
+        "user_hash_secret": SecretStr("test-user-hash-secret"),
         "data_dir": data_dir,
         "log_level": "INFO",
         "moderator_ids": frozenset(),
@@ -188,3 +201,43 @@ def find_question(engine: Engine, kind: str, candidates: list[str]) -> str:
         if engine.ask(question).kind == kind:
             return question
     raise AssertionError(f"none of {candidates} gives a {kind!r} reply any more")
+
+
+# -- moderators ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def shipped_engine() -> Engine:
+    """The engine of the knowledge file as the suite read it once (`SHIPPED`)."""
+    return Engine.from_knowledge(parse_knowledge(SHIPPED))
+
+
+async def start_moderated(
+    runner: BotRunner, api: FakeBotApi, folder: Path, engine: Engine, **overrides: Any
+) -> Moderated:
+    """The bot with MOD and MOD2 as moderators, its knowledge file a copy in `folder`."""
+    knowledge = folder / "deepseek.yaml"
+    if not knowledge.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        knowledge.write_bytes(SHIPPED)
+    values: dict[str, Any] = {
+        "knowledge_path": knowledge,
+        "moderator_ids": frozenset({MOD["id"], MOD2["id"]}),
+        "user_rate_limit": 1000,
+    }
+    values.update(overrides)
+    thread = await runner.start(engine=EngineRef(engine), **values)
+    for moderator in (MOD, MOD2):  # as if both had started the bot before
+        api.know_chat(private_chat(moderator))
+    return Moderated(api, thread, knowledge)
+
+
+@pytest.fixture
+async def moderated(
+    runner: BotRunner, api: FakeBotApi, tmp_path: Path, shipped_engine: Engine
+) -> Moderated:
+    """The bot with two moderators and its own copy of the knowledge file.
+
+    A test that edits the file waits for `moderated.watching()` first.
+    """
+    return await start_moderated(runner, api, tmp_path / "kb", shipped_engine)

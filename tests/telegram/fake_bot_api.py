@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -77,6 +78,7 @@ ALLOWED_TAGS = frozenset(
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>")
 _BAD_AMP = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+_VOTE_ROW = re.compile(r"^(fb:[+-]:[a-z]{2}:[a-z0-9_]{1,40}):\d+$")
 MAX_MESSAGE_LENGTH = 4096
 MAX_CALLBACK_DATA = 64
 
@@ -196,6 +198,11 @@ class Call:
             str(b["callback_data"]) for row in self.buttons for b in row if "callback_data" in b
         ]
 
+    @property
+    def actions(self) -> list[str]:
+        """`callback_data` with the question log's row id taken off the 👍/👎 buttons."""
+        return [_VOTE_ROW.sub(r"\1", data) for data in self.callback_data]
+
 
 @dataclass
 class Fault:
@@ -208,6 +215,49 @@ class Fault:
     times: int = 1
     match: Callable[[dict[str, Any]], bool] | None = None
     delay: float = 0.0
+
+
+@dataclass
+class Chaos:
+    """Faults on a random share of requests: server errors, flood control, slow answers.
+
+    Seeded, so the share is stable from run to run (which request gets which fault depends on
+    timing). A slow answer is *done* (the message is sent) but answered after `slow_by`
+    seconds, past the client's timeout: the client cannot know whether it went through.
+    The long poll is never slowed (it waits by design). `injected` counts what was done.
+    """
+
+    error_rate: float = 0.05
+    throttle_rate: float = 0.01
+    slow_rate: float = 0.005
+    slow_by: float = 6.0
+    retry_after: int = 1
+    seed: int = 6
+    injected: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def roll(self, method: str) -> tuple[Fault | None, float]:
+        """The fault for this request, if any, and how late to answer it."""
+        self.requests += 1
+        draw = self._random.random()
+        kind = None
+        fault: Fault | None = None
+        late = 0.0
+        if draw < self.error_rate:
+            kind, fault = "500", Fault(method, 500, "Internal Server Error")
+        elif draw < self.error_rate + self.throttle_rate:
+            description = f"Too Many Requests: retry after {self.retry_after}"
+            kind, fault = "429", Fault(method, 429, description, self.retry_after)
+        elif (
+            draw < self.error_rate + self.throttle_rate + self.slow_rate and method != "getUpdates"
+        ):
+            kind, late = "slow", self.slow_by
+        if kind is not None:
+            self.injected[kind] = self.injected.get(kind, 0) + 1
+        return fault, late
 
 
 @dataclass
@@ -239,9 +289,15 @@ class FakeBotApi:
         }
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
+        self.chaos: Chaos | None = None
+        """Random faults on a share of all requests, once `unleash` is called."""
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.unsized: set[str] = set()
+        """File ids whose getFile answer leaves out file_size (Telegram may)."""
+        self.downloads: list[str] = []
+        """The file paths downloaded, in order."""
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.chats: dict[int, dict[str, Any]] = {}
         self._poll = _Poll()
@@ -361,11 +417,63 @@ class FakeBotApi:
         self.faults.append(fault)
         return fault
 
-    def add_file(self, content: bytes, file_path: str = "documents/file_0.bin") -> str:
-        """Make a file downloadable through getFile; returns its file_id."""
+    def add_file(
+        self, content: bytes, file_path: str = "documents/file_0.bin", *, sized: bool = True
+    ) -> str:
+        """Make a file downloadable through getFile; returns its file_id.
+
+        `sized=False`: getFile does not tell the size, so only the download shows it.
+        """
         file_id = f"FILE{len(self.files) + 1}"
         self.files[file_id] = (file_path, content)
+        if not sized:
+            self.unsized.add(file_id)
         return file_id
+
+    def know_chat(self, chat: dict[str, Any]) -> None:
+        """Make a chat reachable, as if its user had started the bot earlier."""
+        self.chats[int(chat["id"])] = chat
+
+    def document_update(
+        self,
+        sender: dict[str, Any],
+        content: bytes,
+        file_name: str,
+        *,
+        file_size: int | None = -1,
+        sized: bool = True,
+        chat: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """`sender` sends `content` as a document named `file_name`.
+
+        `file_size` is what the message claims (-1: the real size; None: nothing), as a
+        client may send anything there; `sized` is whether getFile tells the size.
+        """
+        file_id = self.add_file(content, f"documents/file_{len(self.files)}.yaml", sized=sized)
+        update = self.message_update(sender, "", chat=chat)
+        message = update["message"]
+        del message["text"]
+        message.pop("entities", None)
+        message["document"] = {
+            "file_id": file_id,
+            "file_unique_id": f"U{file_id}",
+            "file_name": file_name,
+            "mime_type": "application/x-yaml",
+        }
+        size = len(content) if file_size == -1 else file_size
+        if size is not None:
+            message["document"]["file_size"] = size
+        return update
+
+    @property
+    def queued(self) -> list[dict[str, Any]]:
+        """Updates waiting for getUpdates: injected, and not yet confirmed by the bot."""
+        return list(self._poll.updates)
+
+    def unleash(self, **settings: Any) -> Chaos:
+        """From now on, answer a random share of requests with faults (see `Chaos`)."""
+        self.chaos = Chaos(**settings)
+        return self.chaos
 
     # -- users doing things ----------------------------------------------------------------
 
@@ -477,6 +585,7 @@ class FakeBotApi:
         path = request.match_info["path"]
         for file_path, content in self.files.values():
             if file_path == path:
+                self.downloads.append(path)
                 return web.Response(body=content)
         return web.json_response(ApiError(404, "Not Found").body(), status=404)
 
@@ -488,6 +597,9 @@ class FakeBotApi:
             self._record(method, params, error.status)
             return web.json_response(error.body(), status=error.status)
         fault = self._take_fault(method, params)
+        late = 0.0
+        if fault is None and self.chaos is not None:
+            fault, late = self.chaos.roll(method)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
         try:
@@ -500,6 +612,8 @@ class FakeBotApi:
         # A snapshot: later edits of the same message must not rewrite history.
         snapshot = json.loads(json.dumps(result))
         self._record(method, params, 200, snapshot)
+        if late:  # done and recorded, but the answer comes after the client gave up on it
+            await asyncio.sleep(late)
         return web.json_response({"ok": True, "result": snapshot})
 
     def _record(self, method: str, params: dict[str, Any], status: int, result: Any = None) -> Call:
@@ -690,12 +804,14 @@ class FakeBotApi:
         if file_id not in self.files:
             raise ApiError(400, "Bad Request: invalid file_id")
         file_path, content = self.files[file_id]
-        return {
+        answer: dict[str, Any] = {
             "file_id": file_id,
             "file_unique_id": f"U{file_id}",
-            "file_size": len(content),
             "file_path": file_path,
         }
+        if file_id not in self.unsized:
+            answer["file_size"] = len(content)
+        return answer
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -837,6 +953,7 @@ def all_text(calls: Iterable[Call]) -> str:
 __all__ = [
     "ApiError",
     "Call",
+    "Chaos",
     "FakeBotApi",
     "Fault",
     "all_text",

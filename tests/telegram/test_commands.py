@@ -63,7 +63,7 @@ async def test_topics_lists_every_entry_as_a_button(
     assert topics.callback_data == [f"a:en:{s.entry}" for s in expected]
     api.press(BOB, topics.message, f"a:en:{expected[0].entry}")
     answer = (await api.wait_for("sendMessage", count=2))[1]
-    assert answer.callback_data[0] == f"fb:+:en:{expected[0].entry}"  # a new message
+    assert answer.actions[0] == f"fb:+:en:{expected[0].entry}"  # a new message
 
 
 async def test_figures_lists_every_key_figure_in_bold(
@@ -107,7 +107,7 @@ async def test_lang_preference_outlives_a_restart(runner: BotRunner, api: FakeBo
     # A question that is clearly French is still answered in French.
     api.say(ALICE, "Combien a coûté l'entraînement de GPT-4 ?")
     answer = (await api.wait_for("sendMessage", count=3))[2]
-    assert answer.callback_data[0] == "fb:+:fr:training_cost"
+    assert answer.actions[0] == "fb:+:fr:training_cost"
     api.say(ALICE, "/lang fr")
     back = (await api.wait_for("sendMessage", count=4))[3]
     assert back.text.startswith("C'est noté")
@@ -129,7 +129,7 @@ async def test_ask_works_in_private_too_and_empty_ask_prompts(
 ) -> None:
     api.say(BOB, "/ask How much did GPT-4 cost to train?")
     (answer,) = await api.wait_for("sendMessage")
-    assert answer.callback_data[0] == "fb:+:en:training_cost"
+    assert answer.actions[0] == "fb:+:en:training_cost"
     api.say(BOB, "/ask")
     prompt = (await api.wait_for("sendMessage", count=2))[1]
     assert prompt.callback_data == []

@@ -26,7 +26,7 @@ async def test_a_group_message_that_mentions_the_bot_is_answered_as_a_reply(
     (call,) = await api.wait_for("sendMessage")
     assert call.params["chat_id"] == GROUP["id"]
     assert call.params["reply_parameters"]["message_id"] == 1
-    assert call.callback_data[0] == "fb:+:fr:training_cost"
+    assert call.actions[0] == "fb:+:fr:training_cost"
 
 
 async def test_a_group_message_that_does_not_address_the_bot_is_ignored(
@@ -48,7 +48,7 @@ async def test_a_reply_to_the_bot_is_answered(bot: AppThread, api: FakeBotApi) -
     (first,) = await api.wait_for("sendMessage")
     api.say(DAVE, "What did Axios report?", chat=GROUP, reply_to=first.message)
     second = (await api.wait_for("sendMessage", count=2))[1]
-    assert second.callback_data[0] == "fb:+:en:house_ban"
+    assert second.actions[0] == "fb:+:en:house_ban"
     # A reply to someone else is not for the bot.
     someone = api.message_update(CAROL, "hello", chat=GROUP)["message"]
     api.say(DAVE, "What does R1 cost?", chat=GROUP, reply_to=someone)

@@ -30,7 +30,7 @@ async def test_french_question_gets_an_html_answer_with_figures_and_source(
     assert "Source :" in call.text
     assert "<blockquote>" in call.text and "78 millions de dollars" in call.text
     assert "reply_parameters" not in call.params  # no quoting in a private chat
-    data = call.callback_data
+    data = call.actions
     assert data[:2] == ["fb:+:fr:training_cost", "fb:-:fr:training_cost"]
     assert buttons_text(call)[:2] == ["👍", "👎"]
     related = [f"a:fr:{s.entry}" for s in expected.related]
@@ -44,7 +44,7 @@ async def test_english_question_gets_an_english_answer(bot: AppThread, api: Fake
     assert "<b>$60 per million tokens</b>" in call.text
     assert "Cited figures:" in call.text and "Source:" in call.text
     assert "<i>Computed from the cited figures" in call.text
-    assert call.callback_data[0] == "fb:+:en:r1_pricing"
+    assert call.actions[0] == "fb:+:en:r1_pricing"
 
 
 async def test_question_language_wins_over_telegram_language(
@@ -53,7 +53,7 @@ async def test_question_language_wins_over_telegram_language(
     api.say(ALICE, "What did Donald Trump say about DeepSeek?")  # Alice's Telegram is French
     (call,) = await api.wait_for("sendMessage")
     assert "Source:" in call.text
-    assert call.callback_data[0] == "fb:+:en:trump_wake_up_call"
+    assert call.actions[0] == "fb:+:en:trump_wake_up_call"
 
 
 async def test_did_you_mean_button_answers_in_place(
@@ -71,7 +71,7 @@ async def test_did_you_mean_button_answers_in_place(
     (edit,) = await api.wait_for("editMessageText")
     assert edit.params["message_id"] == suggest.message["message_id"]
     assert edit.params["parse_mode"] == "HTML"
-    assert edit.callback_data[0] == f"fb:+:fr:{choice.entry}"
+    assert edit.actions[0] == f"fb:+:fr:{choice.entry}"
     assert "<blockquote>" in edit.text
     (answered,) = await api.wait_for("answerCallbackQuery")
     assert answered.params["callback_query_id"] == query_id
@@ -102,7 +102,7 @@ async def test_related_button_answers_in_a_new_message(bot: AppThread, api: Fake
     api.press(BOB, answer.message, related[0])
     second = (await api.wait_for("sendMessage", count=2))[1]
     entry = related[0].split(":")[2]
-    assert second.callback_data[0] == f"fb:+:en:{entry}"
+    assert second.actions[0] == f"fb:+:en:{entry}"
     assert api.calls_to("editMessageText") == []
     await api.wait_for("answerCallbackQuery")
 

@@ -57,7 +57,7 @@ async def test_webhook_accepts_only_the_right_secret(
     assert elsewhere.status_code == 404
 
     (sent,) = await api.wait_for("sendMessage")
-    assert sent.callback_data[0] == "fb:+:en:r1_pricing"
+    assert sent.actions[0] == "fb:+:en:r1_pricing"
     await api.quiet(0.3)
     assert len(api.calls_to("sendMessage")) == 1  # the refused updates were never processed
     # PTB logs the setWebhook parameters at DEBUG: the secret must be masked there.
