@@ -273,8 +273,20 @@ def words(text: str) -> list[str]:
 def tokens(text: str) -> list[str]:
     """Content tokens: numbers canonical ("2,2" -> "2.2"), scales named, stop words out, stemmed.
 
-    Total and idempotent: `tokens(" ".join(tokens(s))) == tokens(s)` for any string.
+    Total and idempotent: `tokens(" ".join(tokens(s))) == tokens(s)` for any string. One pass
+    can leave work for the next ("gpt 4.0" -> "gpt 4", "cinqs" -> "cinq"), so passes repeat
+    until nothing changes (two or three in practice; bounded anyway).
     """
+    out = _tokens_once(text)
+    for _ in range(8):
+        again = _tokens_once(" ".join(out))
+        if again == out:
+            break
+        out = again
+    return out
+
+
+def _tokens_once(text: str) -> list[str]:
     out: list[str] = []
     raw = words(text)
     for i, word in enumerate(raw):
@@ -309,7 +321,7 @@ def tokens(text: str) -> list[str]:
 
 
 def _join_model_numbers(out: list[str]) -> list[str]:
-    """"gpt", "4" -> "gpt4" also when the number was "4.0" or stop words stood between.
+    """ "gpt", "4" -> "gpt4" also when the number was "4.0" or stop words stood between.
 
     Joining on the output, not only on the surface words, keeps `tokens` idempotent.
     """
