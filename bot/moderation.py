@@ -19,7 +19,15 @@ from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from bot.answers import Engine
-from bot.knowledge import KnowledgeBase, Lang, content_version, parse_knowledge
+from bot.knowledge import (
+    LANGS,
+    Entry,
+    Figure,
+    KnowledgeBase,
+    Lang,
+    content_version,
+    parse_knowledge,
+)
 
 HISTORY_KEEP = 20
 """How many earlier versions the history folder keeps."""
@@ -27,20 +35,24 @@ HISTORY_KEEP = 20
 
 @dataclass(frozen=True)
 class Diff:
-    """What a new knowledge version changes, entry by entry."""
+    """What a new knowledge version changes, entry by entry, for a moderator to confirm."""
 
     added: tuple[str, ...]
     removed: tuple[str, ...]
     changed: tuple[str, ...]
     figures_changed: tuple[str, ...]
     """Entries among `changed` whose figures differ: the facts people quote."""
+    details: tuple[str, ...] = ()
+    """One line per changed field ("r1_pricing: figure 'R1 price' 2.2 -> 2.3 USD/1M tokens")."""
+    other: tuple[str, ...] = ()
+    """Changes outside the entries: article, synonym groups, off-topic words."""
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
+        return not (self.added or self.removed or self.changed or self.other)
 
     def lines(self) -> list[str]:
-        """One line per kind of change, for a moderator to read before confirming."""
+        """One line per kind of change, then the details, for a moderator to read first."""
         if self.empty:
             return ["No entry changed."]
         out = []
@@ -52,19 +64,98 @@ class Diff:
             out.append("Changed: " + ", ".join(self.changed))
         if self.figures_changed:
             out.append("Figures changed in: " + ", ".join(self.figures_changed))
+        shown = self.details[:MAX_DETAILS]
+        out += [f"  {line}" for line in (*shown, *self.other)]
+        if len(self.details) > MAX_DETAILS:
+            out.append(f"  … and {len(self.details) - MAX_DETAILS} more changes")
         return out
+
+
+MAX_DETAILS = 30
+"""Detail lines shown in one diff; a moderator reviewing more reads the file itself."""
 
 
 def diff(old: KnowledgeBase, new: KnowledgeBase) -> Diff:
     before = {e.id: e for e in old.entries}
     after = {e.id: e for e in new.entries}
     changed = [i for i in after if i in before and after[i] != before[i]]
+    details = [line for i in changed for line in _entry_changes(before[i], after[i])]
     return Diff(
         added=tuple(i for i in after if i not in before),
         removed=tuple(i for i in before if i not in after),
         changed=tuple(changed),
         figures_changed=tuple(i for i in changed if after[i].figures != before[i].figures),
+        details=tuple(details),
+        other=tuple(_other_changes(old, new)),
     )
+
+
+def _entry_changes(old: Entry, new: Entry) -> list[str]:
+    """What changed in one entry, in the words of the file's fields."""
+    out = []
+    for lang in LANGS:
+        was, now = getattr(old.questions, lang), getattr(new.questions, lang)
+        plus = [q for q in now if q not in was]
+        minus = [q for q in was if q not in now]
+        if plus or minus:
+            listed = [f"+«{q}»" for q in plus[:3]] + [f"-«{q}»" for q in minus[:3]]
+            more = len(plus) + len(minus) - len(listed)
+            out.append(
+                f"{new.id}: questions ({lang}) "
+                + " ".join(listed)
+                + (f" (+{more})" if more else "")
+            )
+    for field in ("topic", "answer"):
+        for lang in LANGS:
+            if getattr(old, field).get(lang) != getattr(new, field).get(lang):
+                out.append(f"{new.id}: {field} ({lang}) reworded")
+    if old.figures != new.figures:
+        out += [f"{new.id}: {line}" for line in _figure_changes(old.figures, new.figures)]
+    if old.source != new.source:
+        part = "quote" if old.source.quote != new.source.quote else "who is cited"
+        out.append(f"{new.id}: source {part} changed")
+    if old.keywords != new.keywords:
+        out.append(f"{new.id}: keywords changed")
+    if old.related != new.related:
+        out.append(f"{new.id}: related now {', '.join(new.related) or 'none'}")
+    return out
+
+
+def _figure_changes(old: list[Figure], new: list[Figure]) -> list[str]:
+    """Figures matched by their English label: a value moving is the change that matters."""
+    was = {f.label.en: f for f in old}
+    now = {f.label.en: f for f in new}
+    out = []
+    for label, figure in now.items():
+        if label not in was:
+            out.append(f"figure added «{label}» {_shown(figure)}")
+        elif was[label] != figure:
+            out.append(f"figure «{label}» {_shown(was[label])} -> {_shown(figure)}")
+    out += [f"figure removed «{label}»" for label in was if label not in now]
+    return out or ["figures reordered"]
+
+
+def _shown(figure: Figure) -> str:
+    scale = "" if figure.scale == "one" else f" {figure.scale}"
+    qualifier = f"{figure.qualifier} " if figure.qualifier else ""
+    return f"{qualifier}{figure.value:g}{scale} {figure.unit}"
+
+
+def _other_changes(old: KnowledgeBase, new: KnowledgeBase) -> list[str]:
+    out = []
+    if old.article != new.article:
+        out.append("article title or summary changed")
+    groups_was = {tuple(g) for g in old.synonyms}
+    groups_now = {tuple(g) for g in new.synonyms}
+    if groups_was != groups_now:
+        added, gone = len(groups_now - groups_was), len(groups_was - groups_now)
+        out.append(f"synonym groups: +{added} -{gone} (an edited group counts as one of each)")
+    words_plus = [w for w in new.off_topic if w not in old.off_topic]
+    words_minus = [w for w in old.off_topic if w not in new.off_topic]
+    if words_plus or words_minus:
+        listed = [f"+{w}" for w in words_plus[:5]] + [f"-{w}" for w in words_minus[:5]]
+        out.append("off-topic words: " + " ".join(listed))
+    return out
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,25 @@ def test_diff_names_added_removed_changed_entries_and_figures(shipped: bytes) ->
     assert d.added == ("meta_and_llama",) and d.removed == ("meta_llama",)
     assert "r1_pricing" in d.changed and "r1_pricing" in d.figures_changed
     assert any(line.startswith("Figures changed in: ") for line in d.lines())
+    # The moderator sees the value that moved and the edited quote, not only an entry id.
+    assert (
+        "  r1_pricing: figure «OpenAI o1 model price» 60 USD/1M tokens -> 61 USD/1M tokens"
+        in d.lines()
+    )
+    assert "  r1_pricing: source quote changed" in d.lines()
     assert diff(old, old).lines() == ["No entry changed."]
+
+
+def test_diff_lists_added_variants_and_changes_outside_entries(shipped: bytes) -> None:
+    old = parse_knowledge(shipped)
+    with_variant = add_variant(shipped, "r1_pricing", "fr", "r1 ça coûte combien le million")
+    lines = diff(old, parse_knowledge(with_variant)).lines()
+    assert lines == [
+        "Changed: r1_pricing",
+        "  r1_pricing: questions (fr) +«r1 ça coûte combien le million»",
+    ]
+    text = shipped.decode().replace("off_topic: [open, ", "off_topic: [licorne, open, ", 1)
+    assert diff(old, parse_knowledge(text.encode())).lines() == ["  off-topic words: +licorne"]
 
 
 def test_replace_is_validated_atomic_and_archived(tmp_path: Path, shipped: bytes) -> None:
