@@ -178,6 +178,8 @@ class Library:
         self._last_error: tuple[str, ...] = ()
         self._last_bad: str | None = None
         self._pending: dict[str, Proposal] = {}
+        self._live_data = self._disk_bytes_of(engine.current.version)
+        """The live version's bytes: a hand edit overwrites the file, the history keeps them."""
         self.watching = threading.Event()
         """Set once the file watcher is registered (tests wait for it before editing)."""
 
@@ -222,7 +224,13 @@ class Library:
                 kb = parse_knowledge(data)
             except KnowledgeError as exc:
                 return self._bad("invalid", live, exc.problems, version)
+            if self._live_data is not None:
+                try:
+                    self.file.archive(self._live_data)
+                except OSError as exc:  # the new version still goes live; say what is lost
+                    log.error("Could not keep the previous version in the history: %s", exc)
             change = self._go_live(kb)
+            self._live_data = data
             log.info("Knowledge reloaded from %s: %s", self.path, "; ".join(change.lines()))
             return ReloadResult("reloaded", change.version, change.entry_count, change)
 
@@ -382,6 +390,7 @@ class Library:
                 "failed", live.version, problems=(f"cannot write the file: {exc.strerror}",)
             )
         change = self._swap(engine)
+        self._live_data = data
         log.info("Knowledge replaced in %s: %s", self.path, "; ".join(change.lines()))
         return ApplyResult("applied", change.version, change)
 
@@ -393,6 +402,14 @@ class Library:
         self._loaded_at = self._clock()
         self._last_error, self._last_bad = (), None
         return Change(engine.version, old.version, engine.entry_count, diff(old.kb, engine.kb))
+
+    def _disk_bytes_of(self, version: str) -> bytes | None:
+        """The file's bytes if they are `version`, else None (nothing to keep)."""
+        try:
+            data = self._read_disk()
+        except KnowledgeError:
+            return None
+        return data if content_version(data) == version else None
 
     def _read_disk(self) -> bytes:
         """The file's bytes; raises `KnowledgeError` when it is missing, too big or unreadable."""
@@ -426,6 +443,37 @@ def _size(n: int) -> str:
 
 # -- watching the file -----------------------------------------------------------------------
 
+WATCH_SETTLE_S = 0.3
+"""A changed file is read once its size and time have not moved for this long."""
+
+
+async def settled(path: Path, quiet_s: float, *, at_most_s: float = 3.0) -> None:
+    """Wait until a file stops changing: a save in several writes is read whole.
+
+    The watcher's own grouping of events assumes the writer is never paused; on a busy
+    machine an editor can be descheduled mid-save, and the half file would be reported.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + at_most_s
+    last = _stamp(path)
+    quiet_since = loop.time()
+    while loop.time() < deadline:
+        await asyncio.sleep(quiet_s / 4)
+        now = _stamp(path)
+        if now != last:
+            last, quiet_since = now, loop.time()
+        elif loop.time() - quiet_since >= quiet_s:
+            return
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
 ReloadHook = Callable[[ReloadResult], Awaitable[None]]
 
 
@@ -437,6 +485,7 @@ async def watch(
     step_ms: int = WATCH_STEP_MS,
     debounce_ms: int = WATCH_DEBOUNCE_MS,
     retry_s: float = 1.0,
+    settle_s: float = WATCH_SETTLE_S,
 ) -> None:
     """Reload whenever the knowledge file changes, until `stop` is set.
 
@@ -466,6 +515,7 @@ async def watch(
                     changes = {(FileChange.modified, str(library.path))}  # catch up
                 if not changes:
                     continue
+                await settled(library.path, settle_s)
                 try:
                     result = await asyncio.to_thread(library.reload)
                 except Exception:  # a bug, not a bad file: keep watching, keep serving

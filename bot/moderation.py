@@ -188,7 +188,7 @@ class KnowledgeFile:
         """Validate, archive the current file, then atomically put `data` in its place."""
         kb = parse_knowledge(data)
         if self.path.exists():
-            self._archive(self.path.read_bytes())
+            self.archive(self.path.read_bytes())
         _write_atomic(self.path, data)
         return kb
 
@@ -204,7 +204,11 @@ class KnowledgeFile:
                 found.append(Version(child, saved, m.group(2)))
         return sorted(found, key=lambda v: v.saved_at, reverse=True)
 
-    def _archive(self, data: bytes) -> None:
+    def archive(self, data: bytes) -> None:
+        """Keep `data` as the newest history version (once: the newest is not repeated)."""
+        newest = self.versions()[:1]
+        if newest and newest[0].version == content_version(data):
+            return
         self.history_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         _write_atomic(self.history_dir / f"{stamp}-{content_version(data)}.yaml", data)

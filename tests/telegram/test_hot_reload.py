@@ -37,7 +37,8 @@ async def test_a_valid_edit_is_swapped_in_and_every_moderator_is_told(
     api.say(EVE, ZORGLUB)
     answer = await moderated.said(EVE, "A test entry about the frobnicator.")
     assert answer.actions[0] == "fb:+:en:zz_added_entry"
-    assert moderated.history() == []  # an edit on disk is the moderator's own history
+    # The version the edit replaced is kept in the history, for /rollback.
+    assert [name.split("-")[1] for name in moderated.history()] == [f"{SHIPPED_VERSION}.yaml"]
 
 
 async def test_an_invalid_edit_keeps_the_last_good_version_and_lists_every_problem(

@@ -87,3 +87,18 @@ async def test_the_watcher_reloads_a_burst_of_writes_once(library: Library) -> N
     await asyncio.wait_for(task, 5)
     assert [r.status for r in seen] == ["reloaded"]
     assert library.engine.current.version == content_version(new)
+
+
+def test_a_hand_edit_keeps_the_version_it_replaced_in_the_history(library: Library) -> None:
+    write_atomically(library.path, with_new_entry())  # a moderator saves in an editor
+    assert library.reload().status == "reloaded"
+    (kept,) = library.history()
+    assert kept.version == SHIPPED_VERSION and kept.path.read_bytes() == SHIPPED
+    assert library.rollback(1).status == "applied"
+    assert library.path.read_bytes() == SHIPPED
+    assert library.engine.current.version == SHIPPED_VERSION
+    # The edit rolled back from is kept too, once: the rollback can be undone.
+    assert [v.version for v in library.history()] == [
+        content_version(with_new_entry()),
+        SHIPPED_VERSION,
+    ]

@@ -191,7 +191,8 @@ async def test_a_confirm_after_the_file_changed_is_refused(
     assert NOTHING_CHANGED in told.text and content_version(edited) in told.text
     assert moderated.knowledge.read_bytes() == edited
     assert moderated.live_version() == content_version(edited)
-    assert moderated.library.history() == []
+    # The version the hand edit replaced is kept; the refused proposal added nothing.
+    assert [v.version for v in moderated.library.history()] == [SHIPPED_VERSION]
 
 
 async def test_two_uploads_at_once_are_handled_one_after_the_other(
