@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from bot import matching
-from bot.knowledge import LANGS, Figure, KnowledgeBase, Lang, load_knowledge
+from bot.knowledge import LANGS, Entry, Figure, KnowledgeBase, Lang, load_knowledge
 
 ReplyKind = Literal["answer", "suggest", "fallback", "chitchat", "prompt"]
 
@@ -28,6 +29,9 @@ CLEAR_AT, CLEAR_COVERAGE, CLEAR_MARGIN = 55.0, 0.5, 20.0
 """A slightly weaker match is answered too when nothing else comes near it."""
 SUGGEST_AT = 40.0
 """Below an answer, from this score the bot asks "did you mean"; below it, lists the topics."""
+FALLBACK_TOPICS = 20
+"""A fallback lists at most this many topics (the closest first), then points to /topics:
+every topic of a large knowledge base would be a wall of text no one reads."""
 
 
 Verdict = Literal["answer", "suggest", "fallback"]
@@ -166,6 +170,10 @@ _TEXTS: dict[Lang, dict[str, str]] = {
             "Je n'ai pas trouvé la réponse dans l'article, et je préfère ne rien inventer. "
             "Voici les sujets que je connais :"
         ),
+        "fallback_some": (
+            "Je n'ai pas trouvé la réponse dans l'article, et je préfère ne rien inventer. "
+            "Voici quelques-uns des {count} sujets que je connais (/topics les liste tous) :"
+        ),
         "empty": (
             "Posez-moi une question sur l'article consacré à DeepSeek, par exemple : "
             "« Combien a coûté l'entraînement de GPT-4 ? » ou « Quel est le prix de DeepSeek-R1 ? »"
@@ -202,6 +210,10 @@ _TEXTS: dict[Lang, dict[str, str]] = {
         "fallback": (
             "I couldn't find that in the article, and I'd rather not make anything up. "
             "Here are the topics I know about:"
+        ),
+        "fallback_some": (
+            "I couldn't find that in the article, and I'd rather not make anything up. "
+            "Here are some of the {count} topics I know about (/topics lists them all):"
         ),
         "empty": (
             "Ask me a question about the article on DeepSeek, for example: "
@@ -319,6 +331,14 @@ class Engine:
     kb: KnowledgeBase
     index: matching.Index = field(repr=False)
     path: Path | None = None
+    _by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
+    """Entry id -> entry, built once: replies look entries up by id many times."""
+
+    def __post_init__(self) -> None:
+        by_id: dict[str, Entry] = {}
+        for entry in self.kb.entries:
+            by_id.setdefault(entry.id, entry)  # the first one wins, as in `kb.entry`
+        object.__setattr__(self, "_by_id", by_id)
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, path: Path | None = None) -> Engine:
@@ -339,6 +359,10 @@ class Engine:
     @property
     def entry_count(self) -> int:
         return len(self.kb.entries)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        """The entry with this id, in constant time (`kb.entry` scans the list)."""
+        return self._by_id.get(entry_id)
 
     def language(self, question: str, lang_hint: Lang | None = None) -> Lang:
         """The question's own language when it is clear; else the user's preference; else French."""
@@ -371,7 +395,7 @@ class Engine:
                 score=best,
                 suggestions=tuple(self._suggestion(m.key, lang) for m in close),
             )
-        return self._fallback(question, lang, best, matches[0].key if matches else None)
+        return self._fallback(question, lang, best, [m.key for m in matches])
 
     def judge(
         self, question: str, *, exclude_variant: int | None = None
@@ -380,7 +404,7 @@ class Engine:
         matches = matching.search(question, self.index, exclude_variant=exclude_variant)
         verdict = decide(matches)
         if verdict == "answer" and matching.asks_quantity(question):
-            entry = self.kb.entry(matches[0].key)
+            entry = self.entry(matches[0].key)
             if entry is not None and not entry.figures:
                 verdict = "suggest"  # asked for a number this fact does not have
         return verdict, matches
@@ -389,7 +413,7 @@ class Engine:
         self, entry_id: str, lang: Lang, *, question: str = "", score: float = 100.0
     ) -> Reply:
         """The full answer of one entry: for a matched question or a pressed button."""
-        entry = self.kb.entry(entry_id)
+        entry = self.entry(entry_id)
         if entry is None:
             return self._fallback(question, lang)
         return Reply(
@@ -444,25 +468,43 @@ class Engine:
         )
 
     def _suggestion(self, entry_id: str, lang: Lang) -> Suggestion:
-        entry = self.kb.entry(entry_id)
+        entry = self.entry(entry_id)
         assert entry is not None, entry_id
-        return Suggestion(entry.id, getattr(entry.questions, lang)[0], entry.topic.get(lang))
+        return _suggestion(entry, lang)
 
     def _all_topics(self, lang: Lang) -> tuple[Suggestion, ...]:
-        return tuple(self._suggestion(e.id, lang) for e in self.kb.entries)
+        return tuple(_suggestion(e, lang) for e in self.kb.entries)
 
     def _fallback(
-        self, question: str, lang: Lang, score: float = 0.0, closest: str | None = None
+        self, question: str, lang: Lang, score: float = 0.0, nearby: Sequence[str] = ()
     ) -> Reply:
+        """ "Not in the article", with the topics: all of them in a small knowledge base; in a
+        large one the entries closest to the question, then the first ones, FALLBACK_TOPICS in
+        all, and a pointer to /topics."""
+        t = _TEXTS[lang]
+        if len(self.kb.entries) <= FALLBACK_TOPICS:
+            body, topics = t["fallback"], self._all_topics(lang)
+        else:
+            body = t["fallback_some"].format(count=_number(len(self.kb.entries), lang))
+            ids = dict.fromkeys(k for k in nearby if k in self._by_id)
+            for entry in self.kb.entries:
+                if len(ids) >= FALLBACK_TOPICS:
+                    break
+                ids.setdefault(entry.id)
+            topics = tuple(self._suggestion(k, lang) for k in list(ids)[:FALLBACK_TOPICS])
         return Reply(
             question,
             "fallback",
             lang,
-            _TEXTS[lang]["fallback"],
-            closest=closest,
+            body,
+            closest=nearby[0] if nearby else None,
             score=score,
-            suggestions=self._all_topics(lang),
+            suggestions=topics,
         )
+
+
+def _suggestion(entry: Entry, lang: Lang) -> Suggestion:
+    return Suggestion(entry.id, getattr(entry.questions, lang)[0], entry.topic.get(lang))
 
 
 def _view(figure: Figure, lang: Lang) -> FigureView:

@@ -419,8 +419,8 @@ async def inline_query(update: Update, context: Context) -> None:
         limit = MAX_INLINE_RESULTS
     else:
         lang = hint or "en"
-        replies = [engine.reply_for(s.entry, lang) for s in engine.topics(lang).suggestions]
-        limit = 50
+        limit = 50  # Telegram shows at most 50 results: build only those replies
+        replies = [engine.reply_for(s.entry, lang) for s in engine.topics(lang).suggestions[:limit]]
     results = inline_results(replies, topic_titles(engine.topics(lang)), limit=limit)
     await query.answer(
         results,

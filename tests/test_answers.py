@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.answers import Engine, EngineRef
+from bot.answers import FALLBACK_TOPICS, Engine, EngineRef
 
 
 def test_answer_carries_figures_source_and_language(engine: Engine) -> None:
@@ -76,6 +76,31 @@ def test_unrelated_question_falls_back_to_the_topics(engine: Engine) -> None:
     assert reply.kind == "fallback" and not reply.answered
     assert len(reply.suggestions) == engine.entry_count
     assert "Chute des actions" in reply.text or reply.suggestions[0].topic in reply.text
+
+
+def test_fallback_in_a_large_knowledge_base_lists_a_few_topics_and_points_to_all(
+    engine: Engine,
+) -> None:
+    copies = [
+        entry.model_copy(update={"id": f"{entry.id}_{k}", "related": []})
+        for k in range(1, 25)
+        for entry in engine.kb.entries
+    ]
+    big = Engine.from_knowledge(
+        engine.kb.model_copy(update={"entries": [*engine.kb.entries, *copies]})
+    )
+    assert big.entry_count > 300
+    for question, lang, more in [
+        ("recommande-moi un bon film", "fr", "/topics les liste tous"),
+        ("what's the weather like in Paris tomorrow?", "en", "/topics lists them all"),
+    ]:
+        reply = big.ask(question)
+        assert reply.kind == "fallback" and reply.lang == lang and not reply.answered
+        assert 1 <= len(reply.suggestions) <= FALLBACK_TOPICS
+        assert len({s.entry for s in reply.suggestions}) == len(reply.suggestions)
+        assert all(big.entry(s.entry) is not None for s in reply.suggestions)
+        assert more in reply.text
+    assert len(big.topics("en").suggestions) == big.entry_count  # /topics still lists them all
 
 
 def test_vague_question_offers_at_most_three_suggestions(engine: Engine) -> None:
