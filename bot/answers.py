@@ -402,12 +402,33 @@ class Engine:
     ) -> tuple[Verdict, list[matching.Match]]:
         """What to do with a question, and the matches behind the decision."""
         matches = matching.search(question, self.index, exclude_variant=exclude_variant)
-        verdict = decide(matches)
-        if verdict == "answer" and matching.asks_quantity(question):
-            entry = self.entry(matches[0].key)
-            if entry is not None and not entry.figures:
-                verdict = "suggest"  # asked for a number this fact does not have
-        return verdict, matches
+        if matching.asks_quantity(question):
+            # "Combien…", "how many…": only a fact that states a number can answer, so it is
+            # ranked, and must clear its runner-up, among those facts; the others stay behind
+            # as suggestions ("how much did it cost to train" is the cost, not the strategy).
+            # A fact with a number only wins when it was (nearly) the best match anyway.
+            counted = [m for m in matches if self._states_number(m.key)]
+            if not counted or counted[0].score < matches[0].score - MARGIN:
+                verdict = decide(matches)
+                return ("suggest" if verdict == "answer" else verdict), matches
+            rest = [m for m in matches if m not in counted]
+            verdict = decide(counted)
+            if verdict == "fallback" and decide(matches) == "suggest":
+                verdict = "suggest"
+            return verdict, counted + rest
+        return decide(matches), matches
+
+    def _states_number(self, entry_id: str) -> bool:
+        """Whether an entry gives a number: a cited figure, or a count spelt out among its
+        keywords ("trois", "three": the three reasons; "numéro 1" is a rank, not a count)."""
+        entry = self.entry(entry_id)
+        if entry is None:
+            return False
+        return bool(entry.figures) or any(
+            k.isalpha() and matching.tokens(k)[:1] == [str(n)]
+            for k in entry.keywords
+            for n in range(2, 10)
+        )
 
     def reply_for(
         self, entry_id: str, lang: Lang, *, question: str = "", score: float = 100.0
