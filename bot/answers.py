@@ -402,6 +402,11 @@ class Engine:
     ) -> tuple[Verdict, list[matching.Match]]:
         """What to do with a question, and the matches behind the decision."""
         matches = matching.search(question, self.index, exclude_variant=exclude_variant)
+        if self._unknown_number(question):
+            # "Les 500 milliards ?", "top 10": a number the article never gives is not one of
+            # its facts, however well the rest of the question matches: ask, never assert.
+            verdict = decide(matches)
+            return ("suggest" if verdict == "answer" else verdict), matches
         if matching.asks_quantity(question):
             # "Combien…", "how many…": only a fact that states a number can answer, so it is
             # ranked, and must clear its runner-up, among those facts; the others stay behind
@@ -417,6 +422,12 @@ class Engine:
                 verdict = "suggest"
             return verdict, counted + rest
         return decide(matches), matches
+
+    def _unknown_number(self, question: str) -> bool:
+        """Whether the question cites a number that appears nowhere in the knowledge base."""
+        return any(
+            t[0].isdigit() and t not in self.index.canonical for t in matching.tokens(question)
+        )
 
     def _states_number(self, entry_id: str) -> bool:
         """Whether an entry gives a number: a cited figure, or a count spelt out among its

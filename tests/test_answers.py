@@ -38,6 +38,20 @@ def test_terse_misspelt_question_is_answered(engine: Engine) -> None:
     assert reply.answered and reply.entry == "r1_pricing"
 
 
+def test_a_quantity_question_is_answered_by_the_fact_with_the_number(engine: Engine) -> None:
+    # The training strategy shares every word; only the training cost gives an amount.
+    reply = engine.ask("combien a coûté la formation du modèle de deepseek")
+    assert reply.answered and reply.entry == "training_cost"
+    # The best match has no number: asking is better than answering another fact.
+    assert not engine.ask("how many employees does deepseek have").answered
+
+
+def test_a_number_the_article_never_gives_is_not_answered(engine: Engine) -> None:
+    reply = engine.ask("à quoi correspondent les 300 milliards ?")
+    assert not reply.answered and reply.figures == ()
+    assert engine.ask("à quoi correspondent les 5,5 milliards ?").entry == "ai_investment"
+
+
 @pytest.mark.parametrize(
     ("question", "entry"),
     [
