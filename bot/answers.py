@@ -6,6 +6,7 @@ Adapters (Telegram, CLI) only render a `Reply`; they never decide what to answer
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,12 @@ MARGIN = 3.0
 """A runner-up this close to the best match makes the bot ask instead of guessing."""
 CLEAR_AT, CLEAR_COVERAGE, CLEAR_MARGIN = 55.0, 0.5, 20.0
 """A slightly weaker match is answered too when nothing else comes near it."""
+LONG_QUESTION = 7
+"""A question with this many content words or more is long: it rambles ("my cousin keeps
+bringing up…"), and its words the knowledge base never uses lower every entry's coverage
+alike. A long question is also answered under the three below when its best match leads
+clearly: a lead that large is the question's subject, not chance."""
+LONG_AT, LONG_COVERAGE, LONG_MARGIN = 47.0, 0.45, 12.0
 SUGGEST_AT = 40.0
 """Below an answer, from this score the bot asks "did you mean"; below it, lists the topics."""
 FALLBACK_TOPICS = 20
@@ -36,9 +43,19 @@ every topic of a large knowledge base would be a wall of text no one reads."""
 
 Verdict = Literal["answer", "suggest", "fallback"]
 
+_OTHER_THAN = re.compile(
+    r"\b(?:other than|apart from|aside from|besides|except|excluding|any other|which other|"
+    r"what other|who else|what else|a part|hormis|en dehors|excepte|sauf|outre (?:le|la|les)|"
+    r"quel(?:le)?s? autres?)\b"
+)
+"""'Apart from Trump, who…', 'quel autre pays…': a question about something *other* than what
+the article names matches that fact's words, yet the article has nothing else to say."""
 
-def decide(matches: list[matching.Match]) -> Verdict:
-    """Answer only a clear, well-covered best match; ask when something is close; else say so."""
+
+def decide(matches: list[matching.Match], *, words: int = 0) -> Verdict:
+    """Answer only a clear, well-covered best match; ask when something is close; else say so.
+
+    `words` is how many content words the question has (see LONG_QUESTION)."""
     if not matches:
         return "fallback"
     best = matches[0]
@@ -47,6 +64,13 @@ def decide(matches: list[matching.Match]) -> Verdict:
     if best.score >= ANSWER_AT and best.coverage >= MIN_COVERAGE and lead >= MARGIN:
         return "answer"
     if best.score >= CLEAR_AT and best.coverage >= CLEAR_COVERAGE and lead >= CLEAR_MARGIN:
+        return "answer"
+    if (
+        words >= LONG_QUESTION
+        and best.score >= LONG_AT
+        and best.coverage >= LONG_COVERAGE
+        and lead >= LONG_MARGIN
+    ):
         return "answer"
     return "suggest" if best.score >= SUGGEST_AT else "fallback"
 
@@ -402,10 +426,12 @@ class Engine:
     ) -> tuple[Verdict, list[matching.Match]]:
         """What to do with a question, and the matches behind the decision."""
         matches = matching.search(question, self.index, exclude_variant=exclude_variant)
-        if self._unknown_number(question):
+        words = len(set(matching.tokens(question)))
+        if self._unknown_number(question) or _OTHER_THAN.search(" ".join(matching.words(question))):
             # "Les 500 milliards ?", "top 10": a number the article never gives is not one of
-            # its facts, however well the rest of the question matches: ask, never assert.
-            verdict = decide(matches)
+            # its facts, however well the rest of the question matches; nor is whatever is
+            # "other than" a fact it names: ask, never assert.
+            verdict = decide(matches, words=words)
             return ("suggest" if verdict == "answer" else verdict), matches
         if matching.asks_quantity(question):
             # "Combien…", "how many…": only a fact that states a number can answer, so it is
@@ -414,14 +440,14 @@ class Engine:
             # A fact with a number only wins when it was (nearly) the best match anyway.
             counted = [m for m in matches if self._states_number(m.key)]
             if not counted or counted[0].score < matches[0].score - MARGIN:
-                verdict = decide(matches)
+                verdict = decide(matches, words=words)
                 return ("suggest" if verdict == "answer" else verdict), matches
             rest = [m for m in matches if m not in counted]
-            verdict = decide(counted)
-            if verdict == "fallback" and decide(matches) == "suggest":
+            verdict = decide(counted, words=words)
+            if verdict == "fallback" and decide(matches, words=words) == "suggest":
                 verdict = "suggest"
             return verdict, counted + rest
-        return decide(matches), matches
+        return decide(matches, words=words), matches
 
     def _unknown_number(self, question: str) -> bool:
         """Whether the question cites a number that appears nowhere in the knowledge base."""

@@ -46,6 +46,20 @@ def test_a_quantity_question_is_answered_by_the_fact_with_the_number(engine: Eng
     assert not engine.ask("how many employees does deepseek have").answered
 
 
+def test_a_long_rambling_question_with_a_clear_subject_is_answered(engine: Engine) -> None:
+    reply = engine.ask(
+        "My uncle and I were arguing at dinner yesterday and neither of us could settle it: "
+        "is the share price drop of those American tech firms really connected to DeepSeek?"
+    )
+    assert reply.answered and reply.entry == "tech_stocks_fall"
+
+
+def test_a_question_about_something_other_than_a_fact_is_not_answered(engine: Engine) -> None:
+    reply = engine.ask("Apart from Trump, did any other American politician comment on DeepSeek?")
+    assert not reply.answered and reply.suggestions
+    assert not engine.ask("Mis à part la Chine, quel autre pays investit dans l'IA ?").answered
+
+
 def test_a_number_the_article_never_gives_is_not_answered(engine: Engine) -> None:
     reply = engine.ask("à quoi correspondent les 300 milliards ?")
     assert not reply.answered and reply.figures == ()
