@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from rapidfuzz import distance, fuzz, process
@@ -480,6 +480,9 @@ class Index:
     variant_docs: tuple[Document, ...]
     variant_owner: tuple[int, ...]
     entry_variants: tuple[tuple[int, ...], ...]
+    entry_sorted: tuple[tuple[str, ...], ...]
+    """Each entry's variants with their words sorted: `token_sort_ratio` is `ratio` on these,
+    so a search sorts only the question's words."""
     strength: tuple[dict[str, float], ...]
     variant_count: tuple[dict[str, int], ...]
     """How many of an entry's variants use a word: leave-one-out needs to know who else does."""
@@ -491,6 +494,11 @@ class Index:
     canonical: dict[str, str]
     vocab_by_length: dict[int, tuple[str, ...]]
     lexicon: dict[str, Lang]
+    resolved: dict[tuple[str, float], tuple[str, float] | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """`resolve`'s answers for words the index does not know, kept because the index never
+    changes: typos and off-topic words recur, and each costs a scan of the vocabulary."""
 
 
 OFF_TOPIC = "\x00off-topic"
@@ -564,12 +572,17 @@ def build_index(
     entry_variants: list[list[int]] = [[] for _ in keys]
     for v, i in enumerate(owner):
         entry_variants[i].append(v)
+    sorted_text = {}
+    for text in variants:
+        in_order = " ".join(sorted(text.split()))
+        sorted_text[text] = text if in_order == text else in_order
     return Index(
         keys=tuple(keys),
         variants=tuple(variants),
         variant_docs=tuple(variant_docs),
         variant_owner=tuple(owner),
         entry_variants=tuple(tuple(v) for v in entry_variants),
+        entry_sorted=tuple(tuple(sorted_text[variants[v]] for v in own) for own in entry_variants),
         strength=tuple(strength),
         variant_count=tuple(dict(c) for c in counts),
         base_strength=tuple(base),
@@ -582,6 +595,10 @@ def build_index(
     )
 
 
+RESOLVED_CACHE = 100_000
+"""Most unknown words an index remembers the resolution of; then it starts over."""
+
+
 def resolve(token: str, index: Index, *, cutoff: float = 80.0) -> tuple[str, float] | None:
     """The index's word for a (possibly misspelt) question word, with how sure we are.
 
@@ -592,6 +609,17 @@ def resolve(token: str, index: Index, *, cutoff: float = 80.0) -> tuple[str, flo
         return index.canonical[token], 1.0
     if len(token) < 4 or token[0].isdigit():
         return None
+    key = (token, cutoff)
+    if key in index.resolved:
+        return index.resolved[key]
+    best = _resolve(token, index, cutoff)
+    if len(index.resolved) >= RESOLVED_CACHE:
+        index.resolved.clear()
+    index.resolved[key] = best
+    return best
+
+
+def _resolve(token: str, index: Index, cutoff: float) -> tuple[str, float] | None:
     if len(token) <= 5:
         cutoff = max(cutoff, 85.0)
     best: tuple[str, float] | None = None
@@ -599,7 +627,14 @@ def resolve(token: str, index: Index, *, cutoff: float = 80.0) -> tuple[str, flo
         pool = index.vocab_by_length.get(length)
         if not pool:
             continue
-        hit = process.extractOne(token, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
+        # `fuzz.ratio` is 100 * (1 - indel distance / total length). The token is in no pool
+        # (it would be in `canonical`), so a word of its own length is at least 2 edits away:
+        # skip a pool where even the closest possible word would score under the cutoff.
+        closest = max(abs(length - len(token)), 2 if length == len(token) else 0)
+        if 100.0 * (1.0 - closest / (length + len(token))) < cutoff - 1e-6:
+            hit = None
+        else:
+            hit = process.extractOne(token, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
         if hit is None and length == len(token):
             hit = process.extractOne(
                 token, pool, scorer=distance.OSA.normalized_similarity, score_cutoff=0.79
@@ -669,15 +704,33 @@ def search(
         shortlist = list(index.postings[rarest][: candidates * 4])
     q_text = " ".join(hit[0] if hit else tok for hit, tok in zip(resolved, q_tokens, strict=True))
     left_out = -1 if exclude_variant is None else index.variant_owner[exclude_variant]
-    matches = []
-    for i in shortlist:
-        strength = index.strength[i]
+    # Every shortlisted entry's variants scored in one rapidfuzz call (the query is processed
+    # once, the loop runs in C); an entry's similarity is its best variant's score.
+    # `token_sort_ratio` is `ratio` on sorted words: the variants' are sorted in the index.
+    presorted = scorer is fuzz.token_sort_ratio
+    choices: list[str] = []
+    slot: list[int] = []
+    for n, i in enumerate(shortlist):
         own = index.entry_variants[i]
+        texts: Sequence[str] = (
+            index.entry_sorted[i] if presorted else [index.variants[v] for v in own]
+        )
+        if i == left_out:
+            texts = [t for v, t in zip(own, texts, strict=True) if v != exclude_variant]
+        choices.extend(texts)
+        slot.extend([n] * len(texts))
+    if presorted:
+        q_text, scorer = " ".join(sorted(q_text.split())), fuzz.ratio
+    best = [0.0] * len(shortlist)
+    for _, similarity, j in process.extract(q_text, choices, scorer=scorer, limit=None):
+        if similarity > best[slot[j]]:
+            best[slot[j]] = similarity
+    matches = []
+    for i, similarity in zip(shortlist, best, strict=True):
+        strength = index.strength[i]
         if i == left_out:
             strength = _without_variant(index, exclude_variant or 0)
-            own = tuple(v for v in own if v != exclude_variant)
         coverage = sum(weight * strength.get(tok, 0.0) for tok, weight in found) / total
-        similarity = max((scorer(q_text, index.variants[v]) for v in own), default=0.0)
         score = 100.0 * ((1 - SIMILARITY_SHARE) * coverage + SIMILARITY_SHARE * similarity / 100.0)
         matches.append(Match(index.keys[i], round(score, 2), round(coverage, 4), similarity))
     matches.sort(key=lambda m: m.score, reverse=True)
