@@ -60,6 +60,9 @@ FR_STOP = _wordset(
     paraitrait partout tellement alors bref enfin ouais ben euh hein ok okay voila voici ici
     la-bas dernierement recemment aujourd hui hier article articles parle parlent parlait vs
     versus cb ds pr pq pk bcp tt qd ki ke koi kel jsp chui
+    bonjour salut coucou bonsoir merci comprends comprend comprendre trop parmi carrement
+    voire avoue suis tombe tombee certain certaine certains pourriez pourrait pourrais
+    voudrais aimerais prepare impression desole
     """
 )
 EN_STOP = _wordset(
@@ -80,6 +83,8 @@ EN_STOP = _wordset(
     okay ok yeah yep hmm uh well anyway article articles piece mentions mention mentioned go
     going goes went give gives gave given make makes made take takes took vs versus abt wut
     wat ur r y tho cuz bc idk pls thx
+    hello hi hey thanks keep keeps kept keeping seeing big bigger biggest deal honestly
+    generally supposedly sorry dumb silly stupid guys main lay along bring bringing
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -642,7 +647,25 @@ def _resolve(token: str, index: Index, cutoff: float) -> tuple[str, float] | Non
             hit = (hit[0], 100 * hit[1], hit[2]) if hit is not None else None
         if hit is not None and (best is None or hit[1] > best[1] * 100):
             best = (index.canonical[hit[0]], hit[1] / 100)
+    if best is None and len(token) >= 7:
+        # A misspelt ending the stemmer could not strip ("entrainemnt", "trainnig"): a known
+        # word of 5+ letters followed by a suffix with letters swapped or one left out.
+        for length in range(len(token) - 1, 4, -1):
+            head, rest = token[:length], sorted(token[length:])
+            if index.canonical.get(head, OFF_TOPIC) != OFF_TOPIC and any(
+                _misspelt(rest, sorted(suffix)) for suffix in _SUFFIXES
+            ):
+                return index.canonical[head], 0.8
     return best
+
+
+def _misspelt(rest: list[str], suffix: list[str]) -> bool:
+    """Sorted letters `rest` are `suffix`'s, swapped or with one letter left out."""
+    if rest == suffix:
+        return True
+    return len(suffix) == len(rest) + 1 and any(
+        suffix[:i] + suffix[i + 1 :] == rest for i in range(len(suffix))
+    )
 
 
 def search(

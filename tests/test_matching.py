@@ -97,6 +97,24 @@ def test_typos_resolve_to_known_words_but_short_words_need_a_close_spelling(engi
     assert hit is not None and hit[0] == "valeur" and 0.9 < hit[1] < 1
 
 
+def test_a_misspelt_ending_resolves_to_the_known_word_before_it(engine: Engine) -> None:
+    index = engine.index
+    for typo in ("entrainemnt", "trainnig"):
+        hit = matching.resolve(typo, index)
+        assert hit is not None and hit[0] == index.canonical["entrain"], typo
+    # A known word followed by letters that are no misspelt suffix is not that word.
+    tiny = matching.build_index([matching.Document("x", "la classe des actions")])
+    assert matching.resolve("classiqu", tiny) is None
+
+
+def test_conversational_fillers_carry_no_topic() -> None:
+    assert matching.tokens("honestly, I keep seeing the big deal about R1 pricing") == [
+        "r1",
+        "pric",
+    ]
+    assert matching.tokens("Bonjour, je comprends pas trop le prix de R1") == ["pri", "r1"]
+
+
 def test_rare_words_weigh_more_than_common_ones(engine: Engine) -> None:
     idf = engine.index.idf
     canonical = engine.index.canonical
