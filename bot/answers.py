@@ -43,6 +43,12 @@ every topic of a large knowledge base would be a wall of text no one reads."""
 
 Verdict = Literal["answer", "suggest", "fallback"]
 
+_ORDINAL = re.compile(
+    r"(?:deux|trois|quatr|cinqu|six|sept|huit|neuv|dix)iem|third|fourth|fifth|sixth|seventh|"
+    r"eighth|ninth|tenth"
+)
+"""Ranks as `matching.tokens` leaves them ("troisième" -> "troisiem")."""
+
 _OTHER_THAN = re.compile(
     r"\b(?:other than|apart from|aside from|besides|except|excluding|any other|which other|"
     r"what other|who else|what else|a part|hormis|en dehors|excepte|sauf|outre (?:le|la|les)|"
@@ -450,9 +456,11 @@ class Engine:
         return decide(matches, words=words), matches
 
     def _unknown_number(self, question: str) -> bool:
-        """Whether the question cites a number that appears nowhere in the knowledge base."""
+        """Whether the question cites a number, or a rank ("troisième", "fourth"), that
+        appears nowhere in the knowledge base."""
         return any(
-            t[0].isdigit() and t not in self.index.canonical for t in matching.tokens(question)
+            (t[0].isdigit() or _ORDINAL.fullmatch(t)) and t not in self.index.canonical
+            for t in matching.tokens(question)
         )
 
     def _states_number(self, entry_id: str) -> bool:

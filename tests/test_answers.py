@@ -64,6 +64,9 @@ def test_a_number_the_article_never_gives_is_not_answered(engine: Engine) -> Non
     reply = engine.ask("à quoi correspondent les 300 milliards ?")
     assert not reply.answered and reply.figures == ()
     assert engine.ask("à quoi correspondent les 5,5 milliards ?").entry == "ai_investment"
+    # Ranks too: the article gives China's (second), no one else's.
+    assert not engine.ask("quel pays est quatrième en investissement IA ?").answered
+    assert engine.ask("la chine est-elle deuxième pour l'investissement en IA ?").answered
 
 
 @pytest.mark.parametrize(
