@@ -363,6 +363,8 @@ class Engine:
     path: Path | None = None
     _by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
     """Entry id -> entry, built once: replies look entries up by id many times."""
+    _numbers: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
+    """Entry id -> whether it states a number (`_states_number`), as each is first asked."""
 
     def __post_init__(self) -> None:
         by_id: dict[str, Entry] = {}
@@ -466,14 +468,18 @@ class Engine:
     def _states_number(self, entry_id: str) -> bool:
         """Whether an entry gives a number: a cited figure, or a count spelt out among its
         keywords ("trois", "three": the three reasons; "numéro 1" is a rank, not a count)."""
+        known = self._numbers.get(entry_id)
+        if known is not None:  # the knowledge never changes: each entry is looked at once
+            return known
         entry = self.entry(entry_id)
         if entry is None:
             return False
-        return bool(entry.figures) or any(
-            k.isalpha() and matching.tokens(k)[:1] == [str(n)]
-            for k in entry.keywords
-            for n in range(2, 10)
+        counts = [[str(n)] for n in range(2, 10)]
+        states = bool(entry.figures) or any(
+            k.isalpha() and matching.tokens(k)[:1] in counts for k in entry.keywords
         )
+        self._numbers[entry_id] = states
+        return states
 
     def reply_for(
         self, entry_id: str, lang: Lang, *, question: str = "", score: float = 100.0

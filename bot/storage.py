@@ -262,8 +262,18 @@ class Stats:
 # --- the log -------------------------------------------------------------------------------
 
 
+RECORD_BATCH = 200
+"""Most questions one transaction inserts: those that queued while the last one was written."""
+
+
 class QuestionLog:
-    """One database of recorded questions, shared by every bot instance that points at it."""
+    """One database of recorded questions, shared by every bot instance that points at it.
+
+    Questions are written by one task at a time, each transaction inserting every question
+    that queued up while the previous one ran (one row when the bot is quiet, so nothing
+    waits for a batch to fill): under load a write costs a fraction of a transaction, and
+    writes from this process never contend with each other for SQLite's lock.
+    """
 
     def __init__(self, engine: AsyncEngine, user_key: bytes, *, url: str) -> None:
         self._engine = engine
@@ -271,6 +281,10 @@ class QuestionLog:
         self._url = url
         self._ready = False
         self._schema_lock = asyncio.Lock()
+        self._write_lock = asyncio.Lock()
+        """Held by every write of this log (questions, votes, purges): one at a time."""
+        self._queued: list[tuple[dict[str, Any], asyncio.Future[int | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
         self._schema_failed_at = -math.inf
         self._healthy = True
         self._lost = 0
@@ -312,6 +326,9 @@ class QuestionLog:
 
     async def close(self) -> None:
         self._closed = True
+        writer = self._writer
+        if writer is not None and not writer.done() and writer.get_loop() is _running_loop():
+            await asyncio.wait([writer], timeout=10.0)  # what was queued before closing
         await self._engine.dispose()
 
     def user_hash(self, user_id: int) -> str:
@@ -351,16 +368,49 @@ class QuestionLog:
         except Exception as exc:  # a caller's bug must not cost the user the answer
             logger.warning("question log: question not recorded, bad input (%s)", _describe(exc))
             return None
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[int | None] = loop.create_future()
+        self._queued.append((row, written))
+        if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
+            self._writer = loop.create_task(self._write_queued())
+        return await written
+
+    async def _write_queued(self) -> None:
+        """The one writer: insert what is queued, a batch per transaction, until none is."""
+        batch: list[tuple[dict[str, Any], asyncio.Future[int | None]]] = []
+        try:
+            while self._queued:
+                batch, self._queued = self._queued[:RECORD_BATCH], self._queued[RECORD_BATCH:]
+                ids = await self._insert([row for row, _ in batch])
+                for (_, written), row_id in zip(batch, ids, strict=True):
+                    if not written.done():
+                        written.set_result(row_id)
+                batch = []
+        finally:  # empty unless cancelled (the loop is closing): then nobody waits forever
+            left, self._queued = [*batch, *self._queued], []
+            for _, written in left:
+                if not written.done():
+                    written.set_result(None)
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> list[int | None]:
+        """Insert rows in one transaction; their ids in order, or all None if it failed."""
         try:
             await self._ensure_schema()
-            async with self._engine.begin() as conn:
-                result = await conn.execute(insert(questions).values(**row))
-                row_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+            async with self._write_lock, self._engine.begin() as conn:
+                if len(rows) == 1:
+                    result = await conn.execute(insert(questions).values(**rows[0]))
+                    key = result.inserted_primary_key
+                    ids = [key[0] if key else None]
+                else:
+                    # INSERT ... RETURNING (SQLite 3.35+, PostgreSQL), ids in the rows' order.
+                    stmt = insert(questions).returning(questions.c.id, sort_by_parameter_order=True)
+                    ids = [found for (found,) in await conn.execute(stmt, rows)]
         except Exception as exc:
             self._down(exc)
-            return None
+            self._lost += len(rows) - 1
+            return [None] * len(rows)
         self._up()
-        return None if row_id is None else int(row_id)
+        return [None if row_id is None else int(row_id) for row_id in ids]
 
     async def record_reply(
         self, reply: Reply, *, chat_type: str, user_id: int | None, at: datetime | None = None
@@ -402,7 +452,7 @@ class QuestionLog:
             return False
         try:
             await self._ensure_schema()
-            async with self._engine.begin() as conn:
+            async with self._write_lock, self._engine.begin() as conn:
                 stmt = update(questions).where(questions.c.id == row_id)
                 if user_id is not None:
                     stmt = stmt.where(questions.c.user_hash == self.user_hash(user_id))
@@ -816,6 +866,13 @@ def _engine(url: URL, timeout: float) -> AsyncEngine:
         hide_parameters=True,
         pool_pre_ping=True,
     )
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _create_sqlite_file(url: URL) -> None:

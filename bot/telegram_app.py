@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import re
@@ -408,6 +409,10 @@ def run(
                 print(f"  {problem}", file=sys.stderr)
             return 1
     app = build_application(settings, engine, on_ready=on_ready)
+    # The knowledge, its index and the libraries live as long as the process: out of the
+    # collector's sight, a full collection no longer walks them all (hundreds of thousands
+    # of objects for a large knowledge base) while updates wait.
+    gc.freeze()
     current = engine.current
     log.info(
         "Starting the bot (%s mode): knowledge version %s, %d entries",

@@ -529,6 +529,19 @@ async def test_many_records_at_once(log: QuestionLog) -> None:
     assert len(set(ids)) == 40
 
 
+async def test_questions_written_together_each_get_their_own_row(
+    log: QuestionLog, database_url: str
+) -> None:
+    """Questions that queue up are inserted in one transaction: each still gets its own row
+    id back, so the 👍/👎 under an answer rate that answer and no other."""
+    ids = await asyncio.gather(*(ask(log, f"question {n}", user_id=n) for n in range(150)))
+    stored = await raw(database_url, "SELECT id, question FROM questions")
+    question_of = {row["id"]: row["question"] for row in stored}
+    assert [question_of[i] for i in ids] == [f"question {n}" for n in range(150)]
+    assert await log.feedback(ids[77], -1, user_id=77)
+    assert not await log.feedback(ids[78], -1, user_id=77)
+
+
 async def test_feedback_last_vote_wins(log: QuestionLog, database_url: str) -> None:
     row_id = await ask(log)
     assert await log.feedback(row_id, 1)
