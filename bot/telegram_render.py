@@ -404,13 +404,15 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     """
     if _units(text) <= limit:
         return [text]
+    # Room for the tags a cut between lines must close and reopen (a quote over several lines).
+    room = limit - min(TAG_RESERVE, limit // 4)
     chunks: list[str] = []
     current = ""
     for line in text.split("\n"):
-        pieces = [line] if _units(line) <= limit else _split_line(line, limit)
+        pieces = [line] if _units(line) <= room else _split_line(line, room)
         for piece in pieces:
             candidate = f"{current}\n{piece}" if current else piece
-            if _units(candidate) <= limit:
+            if _units(candidate) <= room:
                 current = candidate
             else:
                 if current.strip():
@@ -418,7 +420,31 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
                 current = piece
     if current.strip():
         chunks.append(current)
-    return [chunk.strip("\n") for chunk in chunks]
+    return _balanced([chunk.strip("\n") for chunk in chunks])
+
+
+TAG_RESERVE = 200
+"""UTF-16 units kept free in each piece (at most a quarter of it) for closing and reopening
+the tags open at a cut."""
+
+
+def _balanced(chunks: list[str]) -> list[str]:
+    """Close the tags a chunk leaves open and reopen them at the start of the next one."""
+    out: list[str] = []
+    carried: list[tuple[str, str]] = []
+    for chunk in chunks:
+        text = "".join(tag for _, tag in carried) + chunk
+        open_tags = list(carried)
+        for match in _TAG.finditer(chunk):
+            if match.group(1):
+                if open_tags and open_tags[-1][0] == match.group(2):
+                    open_tags.pop()
+            else:
+                open_tags.append((match.group(2), match.group(0)))
+        if _TAG.sub("", chunk).strip():  # a chunk of closing tags only is not a message
+            out.append(text + "".join(f"</{name}>" for name, _ in reversed(open_tags)))
+        carried = open_tags
+    return out
 
 
 def _split_line(line: str, limit: int) -> list[str]:

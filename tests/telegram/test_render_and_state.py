@@ -155,6 +155,16 @@ def test_split_pieces_are_always_valid_and_short(text: str, limit: int) -> None:
         assert html_problem(part) is None
 
 
+def test_a_quote_over_many_lines_is_closed_and_reopened_at_each_cut() -> None:
+    quote = "\n".join(f"line {n} of a long quoted passage" for n in range(400))
+    parts = split_html(f"Source:\n<blockquote>{quote}</blockquote>\nend")
+    assert len(parts) > 1
+    for part in parts:
+        assert html_problem(part) is None and utf16_len(part) <= 4096
+    assert parts[1].startswith("<blockquote>line ") and parts[0].endswith("</blockquote>")
+    assert "line 399 of a long quoted passage</blockquote>\nend" in parts[-1]
+
+
 def test_shorten_cuts_at_a_word_with_an_ellipsis() -> None:
     assert shorten("a b c", 10) == "a b c"
     assert shorten("Combien a coûté l'entraînement de GPT-4 ?", 20) == "Combien a coûté…"
