@@ -115,6 +115,8 @@ _EN_MARKERS = _wordset(
     spend spent stock stocks shares company companies market china chinese american billion
     million dollars tokens training trained ban banned weather recipe movie score who s t
     don doesn isn wasn aren didn won can't it's what's link
+    understood alright sure problem care see ya goodnight noted nothing else thats all
+    sense makes take thx thanx tysm ty wassup sup mate guys later goodbye welcome
     """
 )
 
@@ -390,29 +392,56 @@ SmallTalk = Literal["greeting", "thanks", "bye", "how_are_you", "who_are_you", "
 _SMALLTALK: dict[SmallTalk, frozenset[str]] = {
     "greeting": _wordset(
         "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr morning "
-        "evening allo wesh greetings howdy"
+        "evening allo wesh greetings howdy hii hiii heyy heya helo hellooo bonjoir sup wassup "
+        "whatsup salam gm"
     ),
     "thanks": _wordset(
-        "merci merki cimer thanks thank thx thks tks ty cheers nice cool top super parfait "
-        "genial great awesome excellent bravo perfect appreciate appreciated gracias"
+        "merci merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers nice "
+        "cool top super parfait genial great awesome excellent bravo perfect appreciate "
+        "appreciated gracias danke grazie helpful utile nickel impeccable sympa rock rocks mate"
     ),
     "bye": _wordset(
-        "bye revoir ciao tchao goodbye later cya bientot nuit night adieu journee soiree"
+        "bye byebye revoir ciao tchao goodbye later cya bientot nuit night goodnight gn adieu "
+        "adios journee soiree farewell care peace"
     ),
-    "how_are_you": _wordset("va vas going doing"),
+    "how_are_you": _wordset("va vas going doing roule gaze"),
     "who_are_you": _wordset(
         "bot robot sers sert serve help aide aider capable utile useful person personne human "
-        "humain real vrai talking parle faire sais"
+        "humain real vrai talking parle faire sais tell dire poser ask questions question "
+        "assistant machine programme program work marches fonctionnes know connais"
     ),
-    "ack": _wordset("ok okay oki accord daccord dac ah oh lol mdr ouais yes oui non no"),
+    "ack": _wordset(
+        "ok okay oki accord daccord dac ah oh lol mdr ouais yes oui non no got understood "
+        "noted compris note entendu vu sure alright fine np probleme problem welcome rien "
+        "sense done fini else autre nothing"
+    ),
 }
 _SMALLTALK_WORDS = frozenset().union(*_SMALLTALK.values()) | _wordset(
     """
     bon bonne good journee day soiree see soon you toi vous es etes are who qui much lot
     beaucoup very so all tout monde everyone guys there fonctionne work works marche allez
-    grand big infos info
+    grand big infos info bcp ya u ur re beau neuf up makes make take then alors
     """
 )
+# Whole messages that are small talk although a word of theirs means something in the article
+# ("what's up" is not the wake-up call; "es-tu une IA ?" is not about AI).
+_SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], SmallTalk], ...] = (
+    (
+        re.compile(
+            r"(?:are|r) (?:you|u)(?: an?)? (?:ai|ia|bot|robot|chatbot|chatgpt|human|real|person)"
+            r"|(?:es tu|t es|tu es|etes vous|vous etes)(?: une?)? (?:ia|ai|bot|robot|chatbot|"
+            r"chatgpt|humain|vrai|personne|reel)"
+            r"|(?:who|what) (?:made|built|created|programmed|trained) (?:you|u)"
+            r"|qui (?:t a|vous a) (?:cree|creee|fait|programme|concu|entraine)"
+        ),
+        "who_are_you",
+    ),
+    (
+        re.compile(r"(?:what s|whats|wats|wat s) up|sup|wassup|quoi de (?:neuf|beau)|ca roule"),
+        "how_are_you",
+    ),
+)
+_VOCATIVE = r"(?: (?:bot|toi|vous|mate|guys|man|there|the bot|le bot|right|non|hein))*"
 _BY_PRIORITY: tuple[SmallTalk, ...] = ("who_are_you", "thanks", "bye", "greeting", "ack")
 _SMALLTALK_STEMS = frozenset(stem(w) for w in _SMALLTALK_WORDS)
 
@@ -426,9 +455,16 @@ def small_talk(text: str) -> SmallTalk | None:
     found = words(text)
     if not found or len(found) > 12:
         return None
+    joined = " ".join(found)
+    for pattern, kind in _SMALLTALK_PHRASES:
+        if re.fullmatch(
+            rf"(?:(?:hi|hey|hello|salut|bonjour|yo|dis|say|so|alors) )*"
+            rf"(?:{pattern.pattern}){_VOCATIVE}",
+            joined,
+        ):
+            return kind
     if any(t not in _SMALLTALK_STEMS for t in tokens(text)):
         return None
-    joined = " ".join(found)
     if re.search(
         r"\b(?:qui es|t es qui|tes qui|qui etes|who are|what are you|are you|es tu|tu es|"
         r"what can you|what do you do|tu sers|sers a|tu fais quoi|que fais tu|help|aide)\b",

@@ -102,6 +102,47 @@ def test_small_talk_gets_a_friendly_word_never_a_fact(engine: Engine, question: 
     assert reply.figures == () and reply.source is None and reply.entry is None
 
 
+@pytest.mark.parametrize(
+    ("message", "lang"),
+    [
+        ("what's up", "en"),  # not the "wake-up call"
+        ("ça roule ?", "fr"),
+        ("es-tu une IA ?", "fr"),  # not the AI landscape
+        ("are you an AI?", "en"),
+        ("qui t'a créé ?", "fr"),
+        ("who made you", "en"),
+        ("que peux-tu faire ?", "fr"),
+        ("what can you tell me", "en"),
+        ("understood", "en"),
+        ("no problem", "en"),
+        ("take care", "en"),
+        ("c'est noté", "fr"),
+        ("de rien", "fr"),
+        ("thanks a lot mate", "en"),
+        ("hey there, how's it going?", "en"),
+    ],
+)
+def test_everyday_chat_is_small_talk_in_its_language(
+    engine: Engine, message: str, lang: str
+) -> None:
+    reply = engine.ask(message)
+    assert (reply.kind, reply.lang, reply.entry) == ("chitchat", lang, None)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("what's up with the house ban?", "house_ban"),
+        ("are you sure R1 costs 2.2 dollars?", "r1_pricing"),
+        ("ok so what about the app store", "app_store_ranking"),
+    ],
+)
+def test_small_talk_words_in_a_real_question_do_not_hide_it(
+    engine: Engine, question: str, entry: str
+) -> None:
+    assert engine.ask(question).entry == entry
+
+
 def test_unrelated_question_falls_back_to_the_topics(engine: Engine) -> None:
     reply = engine.ask("recommande-moi un bon film")
     assert reply.kind == "fallback" and not reply.answered
