@@ -19,6 +19,8 @@ class Quality:
     abstained: int = 0
     chitchat: int = 0
     chitchat_right: int = 0
+    chitchat_facts: int = 0
+    """Chit-chat messages answered with a fact: the worst way to get them wrong."""
     total: int = 0
     lang_right: int = 0
     misses: list[str] = field(default_factory=list)
@@ -50,6 +52,7 @@ def measure(engine: Engine, split: str) -> Quality:
             q.chitchat += 1
             ok = reply.kind == "chitchat"
             q.chitchat_right += ok
+            q.chitchat_facts += reply.answered
         else:
             q.in_scope += 1
             ok = reply.answered and reply.entry == expect
@@ -63,10 +66,10 @@ def measure(engine: Engine, split: str) -> Quality:
 
 if __name__ == "__main__":
     shipped = Engine.from_path(DATA.parent.parent / "knowledge" / "deepseek.yaml")
-    for name in ("tuning", "dev", "heldout"):
+    for name in ("tuning", "dev", "dev2", "heldout"):
         m = measure(shipped, name)
         print(
             f"{name}: in-scope top-1 {m.accuracy:.1%} ({m.in_scope}), "
             f"abstention {m.abstention:.1%} ({m.out_of_scope}), "
-            f"chit-chat {m.chitchat_right}/{m.chitchat}, language {m.language:.1%} ({m.total})"
+            f"chit-chat {m.chitchat_right}/{m.chitchat} ({m.chitchat_facts} given a fact), language {m.language:.1%} ({m.total})"
         )

@@ -1,7 +1,8 @@
-"""Answer quality on the held-out split: questions the knowledge file was never tuned on.
+"""Answer quality on the held-out split: questions written blind, never looked at while tuning.
 
 The issue's target is 95% on each figure. What we measure today is in the README; these floors
-guard against regressions and are raised whenever the engine improves.
+sit just under it, guard against regressions and are raised whenever the engine improves.
+Looking at this split's failures to fix them would end its use: write a new blind split first.
 """
 
 from __future__ import annotations
@@ -18,18 +19,20 @@ def heldout(engine: Engine) -> Quality:
 
 
 def test_in_scope_questions_get_the_right_entry(heldout: Quality) -> None:
-    assert heldout.in_scope >= 100
-    assert heldout.accuracy >= 0.84, "\n".join(heldout.misses)
+    assert heldout.in_scope >= 150
+    assert heldout.accuracy >= 0.89, "\n".join(heldout.misses)
 
 
 def test_out_of_scope_questions_are_abstained_on(heldout: Quality) -> None:
-    assert heldout.out_of_scope >= 45
-    assert heldout.abstention >= 0.91, "\n".join(heldout.misses)
+    assert heldout.out_of_scope >= 65
+    assert heldout.abstention >= 0.95, "\n".join(heldout.misses)
 
 
 def test_replies_come_in_the_question_language(heldout: Quality) -> None:
     assert heldout.language >= 0.95
 
 
-def test_chit_chat_never_gets_a_fact(heldout: Quality) -> None:
-    assert heldout.chitchat_right == heldout.chitchat
+def test_chit_chat_gets_a_friendly_word_and_almost_never_a_fact(heldout: Quality) -> None:
+    assert heldout.chitchat >= 25
+    assert heldout.chitchat_right / heldout.chitchat >= 0.6
+    assert heldout.chitchat_facts <= 1
