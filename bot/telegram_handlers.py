@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from functools import partial
 from typing import cast
 
 from telegram import (
@@ -24,10 +24,16 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import ContextTypes
 
-from bot import matching
 from bot.answers import EngineRef, Reply
 from bot.knowledge import Lang
 from bot.library import Library
@@ -152,20 +158,45 @@ async def send(
     last = len(rendered.texts) - 1
     for i, text in enumerate(rendered.texts):
         sent.append(
-            await context.bot.send_message(
-                chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=rendered.keyboard if i == last else None,
-                reply_parameters=(
-                    ReplyParameters(reply_to, allow_sending_without_reply=True)
-                    if reply_to is not None and i == 0
-                    else None
-                ),
+            await _retrying(
+                partial(
+                    context.bot.send_message,
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW,
+                    reply_markup=rendered.keyboard if i == last else None,
+                    reply_parameters=(
+                        ReplyParameters(reply_to, allow_sending_without_reply=True)
+                        if reply_to is not None and i == 0
+                        else None
+                    ),
+                )
             )
         )
     return sent
+
+
+SEND_RETRIES = (0.5, 2.0)
+"""Pauses before sending again after a server error (5xx) or a refused connection."""
+
+
+async def _retrying(call: Callable[[], Awaitable[Message]]) -> Message:
+    """Send again when Telegram answered with a server error or could not be reached.
+
+    Such a message was not delivered, so a retry cannot duplicate it. A timeout is not
+    retried: the message may have arrived, and a user must never get an answer twice.
+    (`RetryAfter` is the rate limiter's business; other errors are the error handler's.)
+    """
+    for pause in SEND_RETRIES:
+        try:
+            return await call()
+        except (TimedOut, BadRequest):  # may have arrived; or will never be accepted
+            raise
+        except NetworkError as exc:
+            log.info("Sending failed (%s); again in %.1f s", exc.message, pause)
+            await asyncio.sleep(pause)
+    return await call()
 
 
 async def send_html(update: Update, context: Context, text: str) -> None:
@@ -213,17 +244,8 @@ async def record(svc: Services, reply: Reply, chat_type: str, user: User | None)
     if svc.questions is None:
         return None
     task = asyncio.ensure_future(
-        svc.questions.record(
-            at=datetime.now(UTC),
-            chat_type=chat_type,
-            lang=reply.lang,
-            question=reply.question,
-            normalized=matching.normalize(reply.question),
-            entry=reply.entry or reply.closest,
-            score=reply.score,
-            answered=reply.answered,
-            user_id=user.id if user is not None else None,
-            kind=reply.kind,
+        svc.questions.record_reply(
+            reply, chat_type=chat_type, user_id=user.id if user is not None else None
         )
     )
     try:

@@ -65,18 +65,32 @@ async def test_a_user_who_blocked_the_bot_does_not_stop_it(
     assert not any(r.levelno >= logging.ERROR for r in caplog.records)
 
 
+async def test_a_server_error_is_retried_and_the_answer_arrives_once(
+    bot: AppThread, api: FakeBotApi
+) -> None:
+    api.fail("sendMessage", 500)
+    api.say(ERIN, QUESTION)
+    (sent,) = await api.wait_for("sendMessage", timeout=8)
+    await api.quiet(0.5)
+    assert [c.status for c in api.calls_to("sendMessage", ok_only=False)] == [500, 200]
+    assert "<b>$2.2 per million tokens</b>" in sent.text
+
+
 async def test_server_errors_are_logged_and_the_bot_goes_on(
     bot: AppThread, api: FakeBotApi, caplog: pytest.LogCaptureFixture
 ) -> None:
-    api.fail("sendMessage", 500)
+    api.fail("sendMessage", 500, times=3)  # the first try and both retries
     api.fail("sendMessage", 400, "Bad Request: can't parse entities")
     api.say(ERIN, QUESTION)
+    await api.wait_for("sendMessage", ok_only=False, count=3, timeout=8)
     api.say(ERIN, QUESTION)
-    await api.wait_for("sendMessage", ok_only=False, count=2)
+    await api.wait_for("sendMessage", ok_only=False, count=4)
     api.say(ERIN, QUESTION)
     await api.wait_for("sendMessage")
+    # A 400 is never sent again: the same request would be refused the same way.
+    assert [c.status for c in api.calls_to("sendMessage", ok_only=False)] == [500] * 3 + [400, 200]
     messages = [r.getMessage() for r in caplog.records]
-    assert any("network error" in m for m in messages)  # the 500
+    assert any("network error" in m for m in messages)  # the 500s, past the retries
     assert any(m.startswith("Update") and m.endswith("failed") for m in messages)  # the 400
     assert bot.alive
 
