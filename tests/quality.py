@@ -71,5 +71,6 @@ if __name__ == "__main__":
         print(
             f"{name}: in-scope top-1 {m.accuracy:.1%} ({m.in_scope}), "
             f"abstention {m.abstention:.1%} ({m.out_of_scope}), "
-            f"chit-chat {m.chitchat_right}/{m.chitchat} ({m.chitchat_facts} given a fact), language {m.language:.1%} ({m.total})"
+            f"chit-chat {m.chitchat_right}/{m.chitchat} ({m.chitchat_facts} given a fact), "
+            f"language {m.language:.1%} ({m.total})"
         )
