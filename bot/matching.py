@@ -19,6 +19,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from rapidfuzz import distance, fuzz, process
@@ -255,6 +256,7 @@ _KEEP_S = ("ss", "us", "is", "news")
 """Endings whose final s is not a plural: "news" must not become "new", nor "anxious" "anxiou"."""
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(token: str) -> str:
     """Light, language-blind suffix stripping: "coûté", "couter", "coûts" all become "cout"."""
     if token[0].isdigit():
@@ -284,13 +286,20 @@ def tokens(text: str) -> list[str]:
     can leave work for the next ("gpt 4.0" -> "gpt 4", "cinqs" -> "cinq"), so passes repeat
     until nothing changes (two or three in practice; bounded anyway).
     """
+    return list(_stable_tokens(text))
+
+
+@lru_cache(maxsize=1 << 12)
+def _stable_tokens(text: str) -> tuple[str, ...]:
+    """Memoized (a pure function of the text): lint and the engine ask for a question's tokens
+    several times, and tokenizing is most of what a question costs."""
     out = _tokens_once(text)
     for _ in range(8):
         again = _tokens_once(" ".join(out))
         if again == out:
             break
         out = again
-    return out
+    return tuple(out)
 
 
 def _tokens_once(text: str) -> list[str]:
