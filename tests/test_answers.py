@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.answers import FALLBACK_TOPICS, Engine, EngineRef
+from tests.conftest import CONTRACT_KEYS
 
 
 def test_answer_carries_figures_source_and_language(engine: Engine) -> None:
@@ -189,11 +188,9 @@ def test_empty_question_gets_a_helpful_prompt(engine: Engine, question: str) -> 
     assert reply.kind == "prompt" and "GPT-4" in reply.body
 
 
-def test_huge_question_is_refused_politely_and_quickly(engine: Engine) -> None:
-    started = time.perf_counter()
-    reply = engine.ask("prix r1 " * 1300)
-    assert time.perf_counter() - started < 1.0
-    assert reply.kind == "prompt" and "1000" in reply.body
+def test_huge_question_is_refused_politely_before_any_matching(engine: Engine) -> None:
+    reply = engine.ask("prix r1 " * 1300)  # would match r1_pricing if it were searched
+    assert reply.kind == "prompt" and "1000" in reply.body and reply.entry is None
 
 
 @pytest.mark.parametrize(
@@ -235,17 +232,7 @@ def test_search_offers_several_answers_for_inline_mode(engine: Engine) -> None:
 
 def test_json_contract_has_exactly_the_agreed_keys(engine: Engine) -> None:
     data = engine.ask("prix de deepseek r1").to_json()
-    assert set(data) == {
-        "question",
-        "answered",
-        "entry",
-        "score",
-        "lang",
-        "text",
-        "figures",
-        "source",
-        "suggestions",
-    }
+    assert set(data) == CONTRACT_KEYS
     assert isinstance(data["score"], float) and 0 <= data["score"] <= 100
     assert all({"value", "unit", "label"} <= set(f) for f in data["figures"])
     assert isinstance(data["source"], str)

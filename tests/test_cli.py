@@ -8,19 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import KNOWLEDGE, ROOT
-
-KEYS = {
-    "question",
-    "answered",
-    "entry",
-    "score",
-    "lang",
-    "text",
-    "figures",
-    "source",
-    "suggestions",
-}
+from tests.conftest import CONTRACT_KEYS, KNOWLEDGE, ROOT
 
 
 def run(
@@ -56,7 +44,7 @@ def test_ask_prints_the_reply_as_plain_text() -> None:
 def test_ask_json_has_exactly_the_contract_keys() -> None:
     done = run("ask", "--json", "How much does R1 cost?")
     data = json.loads(done.stdout)
-    assert set(data) == KEYS
+    assert set(data) == CONTRACT_KEYS
     assert data["answered"] is True and data["entry"] == "r1_pricing" and data["lang"] == "en"
     assert {"value": 2.2, "unit": "USD/1M tokens"}.items() <= data["figures"][0].items()
     assert isinstance(data["source"], str) and data["suggestions"] == []
@@ -74,7 +62,7 @@ def test_ask_json_reads_stdin_one_object_per_line_in_order() -> None:
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["question"] for r in rows] == questions
     assert [r["answered"] for r in rows] == [False, True, False, False, True]
-    assert all(set(r) == KEYS for r in rows)
+    assert all(set(r) == CONTRACT_KEYS for r in rows)
     assert rows[3]["entry"] is None and rows[3]["figures"] == []
 
 
