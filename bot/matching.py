@@ -103,6 +103,9 @@ _FR_MARKERS = _wordset(
     leurs ses nos vos lui eux mes tes entreprise entreprises actions marche monde chine
     americain americaine americains etats unis pays argent combien depense meilleur quelle
     dollars milliards millions jetons formation entrainement interdit recette film
+    revoila retour remercie souci soucis pote prochaine tard appelles nom mdr ptdr dispo
+    reveille quelqu bientot revoir desole ouais hier soir matin semaine
+    interessant serieux vois nan
     """
 )
 _EN_MARKERS = _wordset(
@@ -118,6 +121,8 @@ _EN_MARKERS = _wordset(
     don doesn isn wasn aren didn won can't it's what's link
     understood alright sure problem care see ya goodnight noted nothing else thats all
     sense makes take thx thanx tysm ty wassup sup mate guys later goodbye welcome
+    hiya morning evening gotta gonna wanna cya go awake anybody anyone someone home buddy
+    sir purpose name worries ttyl catch bunch lol interesting wow seriously nope yep yup
     """
 )
 
@@ -402,34 +407,39 @@ _SMALLTALK: dict[SmallTalk, frozenset[str]] = {
     "greeting": _wordset(
         "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr morning "
         "evening allo wesh greetings howdy hii hiii heyy heya helo hellooo bonjoir sup wassup "
-        "whatsup salam gm"
+        "whatsup salam gm buddy pote again re revoila revoici back retour sir madam madame "
+        "monsieur home awake reveille reveillee dispo online"
     ),
     "thanks": _wordset(
         "merci merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers nice "
         "cool top super parfait genial great awesome excellent bravo perfect appreciate "
-        "appreciated gracias danke grazie helpful utile nickel impeccable sympa rock rocks mate"
+        "appreciated gracias danke grazie helpful utile nickel impeccable sympa rock rocks mate "
+        "remercie remercier remercions infiniment mille bunch ton tons"
     ),
     "bye": _wordset(
         "bye byebye revoir ciao tchao goodbye later cya bientot nuit night goodnight gn adieu "
-        "adios journee soiree farewell care peace"
+        "adios journee soiree farewell care peace ttyl tard prochaine toute voit plus catch"
     ),
-    "how_are_you": _wordset("va vas going doing roule gaze"),
+    "how_are_you": _wordset("va vas going doing roule gaze cv"),
     "who_are_you": _wordset(
         "bot robot sers sert serve help aide aider capable utile useful person personne human "
         "humain real vrai talking parle faire sais tell dire poser ask questions question "
-        "assistant machine programme program work marches fonctionnes know connais"
+        "assistant machine programme program work marches fonctionnes know connais servir "
+        "servez able capable capables purpose chatting chat speaking talk"
     ),
     "ack": _wordset(
         "ok okay oki accord daccord dac ah oh lol mdr ouais yes oui non no got understood "
         "noted compris note entendu vu sure alright fine np probleme problem welcome rien "
-        "sense done fini else autre nothing"
+        "sense done fini else autre nothing haha hahaha hehe ahah ahahah mdr ptdr xd wow "
+        "interesting interessant serieux seriously nope nan yep yup see vois"
     ),
 }
 _SMALLTALK_WORDS = frozenset().union(*_SMALLTALK.values()) | _wordset(
     """
     bon bonne good journee day soiree see soon you toi vous es etes are who qui much lot
     beaucoup very so all tout monde everyone guys there fonctionne work works marche allez
-    grand big infos info bcp ya u ur re beau neuf up makes make take then alors
+    grand big infos info bcp ya u ur re beau neuf up makes make take then alors still
+    encore toujours again with avec cote side little petit
     """
 )
 # Whole messages that are small talk although a word of theirs means something in the article
@@ -446,11 +456,57 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], SmallTalk], ...] = (
         "who_are_you",
     ),
     (
-        re.compile(r"(?:what s|whats|wats|wat s) up|sup|wassup|quoi de (?:neuf|beau)|ca roule"),
+        re.compile(
+            r"(?:what s|whats|wats|wat s) up|sup|wassup|quoi de (?:neuf|9|beau)|ca roule|"
+            r"(?:ca|sa) dit quoi|cv|bien ou quoi"
+        ),
         "how_are_you",
+    ),
+    (
+        # Who am I talking to, what is your name: about the bot, never the article.
+        re.compile(
+            r"(?:who|what) am i (?:talking|chatting|speaking)(?: to| with)?(?: right now)?|"
+            r"(?:who|what) (?:s|is) (?:this|that)|(?:what s|whats|what is) your (?:name|purpose)|"
+            r"(?:do )?(?:you|u) have a name|am i (?:talking|chatting|speaking) (?:to|with) "
+            r"(?:a |an )?(?:bot|robot|human|person|ai|machine|real person)|"
+            r"(?:a|avec) qui (?:je parle|est ce que je parle|ai je affaire)|c est qui|"
+            r"comment (?:tu t appelles|vous vous appelez|t appelles tu)|"
+            r"(?:tu t appelles|vous vous appelez) comment|c est quoi ton nom|t as un nom|"
+            r"quel est ton nom|je parle (?:a|avec) (?:un|une) (?:robot|bot|ia|humain|machine)"
+        ),
+        "who_are_you",
+    ),
+    (
+        # "Are you there?", "t'es là ?", "anyone home?": checking someone is listening.
+        re.compile(
+            r"(?:are |r )?(?:you|u) (?:still )?(?:there|here|awake|around|alive|up|online)|"
+            r"(?:anyone|anybody|somebody|someone) (?:home|there|here|around|awake)|"
+            r"(?:es tu|t es|tu es|etes vous|vous etes)(?: encore| toujours)? "
+            r"(?:la|reveille|reveillee|dispo|disponible|en ligne)|"
+            r"(?:il )?y a (?:quelqu un|qqn|quelqu 1)(?: la)?"
+        ),
+        "greeting",
+    ),
+    (
+        re.compile(
+            r"(?:thanks|thank you|thx|merci)(?: so much)? (?:a|a lot|a million|a bunch|a ton)|"
+            r"thanks a (?:million|bunch|ton)|merci (?:mille fois|infiniment|bien)|"
+            r"(?:you re|your|you are|ur|u r) (?:the best|great|awesome|amazing|a star)|"
+            r"t es (?:le|la) (?:meilleur|meilleure|top)|(?:great|good|nice) (?:job|work|one)|"
+            r"well done|bien (?:joue|vu)|(?:je te|je vous) remercie|good bot|bon bot"
+        ),
+        "thanks",
+    ),
+    (
+        re.compile(
+            r"no (?:worries|worry|problem|prob|probs)|pas de (?:souci|soucis|probleme|problemes)|"
+            r"(?:i|je) (?:see|vois)|ah bon|c est (?:note|bon|clair)|makes sense"
+        ),
+        "ack",
     ),
 )
 _VOCATIVE = r"(?: (?:bot|toi|vous|mate|guys|man|there|the bot|le bot|right|non|hein))*"
+_THANKS = _wordset("merci merki cimer thanks thank thx thks tks ty tysm thanx thanku remercie")
 _BY_PRIORITY: tuple[SmallTalk, ...] = ("who_are_you", "thanks", "bye", "greeting", "ack")
 _SMALLTALK_STEMS = frozenset(stem(w) for w in _SMALLTALK_WORDS)
 
@@ -467,13 +523,16 @@ def small_talk(text: str) -> SmallTalk | None:
     joined = " ".join(found)
     for pattern, kind in _SMALLTALK_PHRASES:
         if re.fullmatch(
-            rf"(?:(?:hi|hey|hello|salut|bonjour|yo|dis|say|so|alors) )*"
+            rf"(?:(?:hi|hey|hello|hiya|salut|slt|cc|bjr|wesh|bonjour|coucou|yo|dis|say|so|alors|ok|okay|oh|ah|"
+            rf"well|and|et|bon|ben|there|bot|little bot|petit bot|mate|buddy|toi) )*"
             rf"(?:{pattern.pattern}){_VOCATIVE}",
             joined,
         ):
             return kind
     if any(t not in _SMALLTALK_STEMS for t in tokens(text)):
         return None
+    if any(w in _THANKS for w in found):
+        return "thanks"  # "merci pour ton aide" thanks for the help, asks for none
     if re.search(
         r"\b(?:qui es|t es qui|tes qui|qui etes|who are|what are you|are you|es tu|tu es|"
         r"what can you|what do you do|tu sers|sers a|tu fais quoi|que fais tu|help|aide)\b",
@@ -583,7 +642,7 @@ def build_index(
     variants: list[str] = []
     variant_docs: list[Document] = []
     owner: list[int] = []
-    seen_in: dict[str, set[Lang]] = defaultdict(set)
+    seen_in: dict[str, dict[Lang, int]] = defaultdict(lambda: {"fr": 0, "en": 0})
     for doc in documents:
         if doc.key not in position:
             position[doc.key] = len(keys)
@@ -600,8 +659,8 @@ def build_index(
             toks.append(tok)
             if strength[i].get(tok, 0.0) < doc.strength:
                 strength[i][tok] = doc.strength
-            if doc.lang is not None and doc.is_variant:
-                seen_in[surface].add(doc.lang)
+            if doc.lang is not None:
+                seen_in[surface][doc.lang] += 1
             if not doc.is_variant and base[i].get(tok, 0.0) < doc.strength:
                 base[i][tok] = doc.strength
         if doc.is_variant and toks:
@@ -641,8 +700,23 @@ def build_index(
         unknown_idf=math.log(1.0 + n),
         canonical={s: t for s, t in canonical.items() if t in postings_lists or t == OFF_TOPIC},
         vocab_by_length={k: tuple(v) for k, v in by_length.items()},
-        lexicon={t: next(iter(langs)) for t, langs in seen_in.items() if len(langs) == 1},
+        lexicon=_lexicon(seen_in),
     )
+
+
+LEXICON_RATIO = 4
+"""A word belongs to a language when its texts use it this many times more than the other's:
+French questions borrow English words ("le pricing"), but far less often than English ones."""
+
+
+def _lexicon(seen_in: Mapping[str, Mapping[Lang, int]]) -> dict[str, Lang]:
+    lexicon: dict[str, Lang] = {}
+    for tok, n in seen_in.items():
+        if n["fr"] >= LEXICON_RATIO * n["en"] + 1:
+            lexicon[tok] = "fr"
+        elif n["en"] >= LEXICON_RATIO * n["fr"] + 1:
+            lexicon[tok] = "en"
+    return lexicon
 
 
 RESOLVED_CACHE = 100_000

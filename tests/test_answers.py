@@ -119,6 +119,12 @@ def test_small_talk_gets_a_friendly_word_never_a_fact(engine: Engine, question: 
         ("de rien", "fr"),
         ("thanks a lot mate", "en"),
         ("hey there, how's it going?", "en"),
+        ("you awake?", "en"),  # not the wake-up call
+        ("tu es réveillé ?", "fr"),
+        ("thanks a million", "en"),  # not a figure
+        ("pas de souci", "fr"),  # not the US worries
+        ("comment tu t'appelles ?", "fr"),
+        ("interesting", "en"),
     ],
 )
 def test_everyday_chat_is_small_talk_in_its_language(

@@ -79,6 +79,36 @@ def test_small_talk(text: str, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("yo, t'es toujours là ? 👀", "greeting"),
+        ("anybody around??", "greeting"),
+        ("u still up?", "greeting"),
+        ("quoi de neuf", "how_are_you"),  # "neuf" is also the number nine
+        ("slt cv", "how_are_you"),
+        ("tu t'appelles comment ?", "who_are_you"),
+        ("who am i speaking to", "who_are_you"),
+        ("à quoi tu pourrais me servir", "who_are_you"),
+        ("thanks a ton 🙏", "thanks"),
+        ("je vous remercie pour votre aide", "thanks"),
+        ("you're awesome", "thanks"),
+        ("no worries", "ack"),
+        ("pas de soucis", "ack"),
+        ("hahaha ok", "ack"),
+        ("ttyl", "bye"),
+        ("à la prochaine !", "bye"),
+    ],
+)
+def test_informal_small_talk(text: str, kind: str) -> None:
+    assert matching.small_talk(text) == kind
+
+
+def test_word_languages_come_from_every_text_of_the_index(engine: Engine) -> None:
+    # A word French questions borrow now and then still says English when English uses it most.
+    assert matching.detect_language("ranking", engine.index.lexicon) == "en"
+
+
+@pytest.mark.parametrize(
     "text", ["bonjour, combien coûte R1 ?", "thanks, and what did Trump say?", "deepseek", ""]
 )
 def test_questions_are_not_small_talk(text: str) -> None:
