@@ -63,7 +63,8 @@ FR_STOP = _wordset(
     versus cb ds pr pq pk bcp tt qd ki ke koi kel jsp chui
     bonjour salut coucou bonsoir merci comprends comprend comprendre trop parmi carrement
     voire avoue suis tombe tombee certain certaine certains pourriez pourrait pourrais
-    voudrais aimerais prepare impression desole
+    voudrais aimerais prepare impression desole demande demandais demander gens semaine
+    semaines correspond correspondent represente representent designe
     """
 )
 EN_STOP = _wordset(
@@ -86,6 +87,8 @@ EN_STOP = _wordset(
     wat ur r y tho cuz bc idk pls thx
     hello hi hey thanks keep keeps kept keeping seeing big bigger biggest deal honestly
     generally supposedly sorry dumb silly stupid guys main lay along bring bringing
+    understand clue idea basics basic people folks look looks looked looking week weeks
+    refer refers referring represent represents correspond corresponds zero
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -810,6 +813,10 @@ def search(
     unknown = 0
     for tok in q_tokens:
         hit = resolve(tok, index)
+        if hit is not None and hit[0] == OFF_TOPIC and hit[1] < 1.0:
+            # Only close to an off-topic word ("clip" is not "chips", "loin" not "login"): an
+            # unknown word, not a sure sign the question is about something the article lacks.
+            hit = None
         if hit is not None and hit[0] == OFF_TOPIC:
             # A word the knowledge file says it cannot answer about: full weight, no match.
             resolved.append(None)
