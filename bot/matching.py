@@ -64,7 +64,8 @@ FR_STOP = _wordset(
     bonjour salut coucou bonsoir merci comprends comprend comprendre trop parmi carrement
     voire avoue suis tombe tombee certain certaine certains pourriez pourrait pourrais
     voudrais aimerais prepare impression desole demande demandais demander gens semaine
-    semaines correspond correspondent represente representent designe
+    semaines correspond correspondent represente representent designe autres dizaines
+    centaines milliers
     """
 )
 EN_STOP = _wordset(
@@ -88,7 +89,8 @@ EN_STOP = _wordset(
     hello hi hey thanks keep keeps kept keeping seeing big bigger biggest deal honestly
     generally supposedly sorry dumb silly stupid guys main lay along bring bringing
     understand clue idea basics basic people folks look looks looked looking week weeks
-    refer refers referring represent represents correspond corresponds zero
+    refer refers referring represent represents correspond corresponds zero up tens dozens
+    hundreds thousands
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -281,9 +283,14 @@ def stem(token: str) -> str:
             return token
 
 
+_COMPOUNDS = re.compile(r"\b(start|wake)[ -]?(up)(s?)\b")
+""""start-up", "wake up": one word, so "up" alone ("bringing it up") can be a stop word."""
+
+
 def words(text: str) -> list[str]:
     """Folded surface words, stop words included: what language detection looks at."""
     folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
+    folded = _COMPOUNDS.sub(r"\1\2\3", folded)
     return _numbers_in_words(_TOKEN.findall(folded))
 
 

@@ -189,3 +189,11 @@ def test_a_word_only_close_to_an_off_topic_word_is_not_off_topic(engine: Engine)
 def test_fillers_of_rambling_questions_are_not_content() -> None:
     assert matching.tokens("I have zero clue, people keep looking at me, I wonder") == []
     assert matching.tokens("je me demande ce que les gens disent cette semaine") == []
+
+
+def test_compounds_are_one_word_and_vague_amounts_are_no_figure() -> None:
+    assert matching.tokens("cette start-up") == matching.tokens("cette startup")
+    assert matching.tokens("a wake up call") == matching.tokens("a wake-up call")
+    assert matching.tokens("people keep bringing it up") == []
+    assert matching.tokens("tens of millions") == ["million"]
+    assert matching.tokens("des centaines de milliards") == ["billion"]
