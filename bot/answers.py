@@ -403,6 +403,9 @@ class Engine:
     def ask(self, question: str, *, lang_hint: Lang | None = None) -> Reply:
         lang = self.language(question, lang_hint)
         t = _TEXTS[lang]
+        emoji = matching.small_talk(question) if not matching.words(question) else None
+        if emoji is not None:
+            return Reply(question, "chitchat", lang, t[emoji])
         if not question.strip() or (not matching.tokens(question) and not matching.words(question)):
             return Reply(question, "prompt", lang, t["empty"])
         if len(question) > matching.MAX_QUESTION_CHARS:

@@ -60,7 +60,7 @@ FR_STOP = _wordset(
     lis vu voir vois sais savais dois pense penses crois savoir connaitre parait apparemment
     paraitrait partout tellement alors bref enfin ouais ben euh hein ok okay voila voici ici
     la-bas dernierement recemment aujourd hui hier article articles parle parlent parlait vs
-    versus cb ds pr pq pk bcp tt qd ki ke koi kel jsp chui
+    versus cb ds pr pq pk bcp tt qd ki ke koi kel jsp chui cmt
     bonjour salut coucou bonsoir merci comprends comprend comprendre trop parmi carrement
     voire avoue suis tombe tombee certain certaine certains pourriez pourrait pourrais
     voudrais aimerais prepare impression desole demande demandais demander gens semaine
@@ -519,6 +519,40 @@ _VOCATIVE = r"(?: (?:bot|toi|vous|mate|guys|man|there|the bot|le bot|right|non|h
 _THANKS = _wordset("merci merki cimer thanks thank thx thks tks ty tysm thanx thanku remercie")
 _BY_PRIORITY: tuple[SmallTalk, ...] = ("who_are_you", "thanks", "bye", "greeting", "ack")
 _SMALLTALK_STEMS = frozenset(stem(w) for w in _SMALLTALK_WORDS)
+_KIND_STEMS = {kind: frozenset(stem(w) for w in ws) for kind, ws in _SMALLTALK.items()}
+_SMALLTALK_LONG = tuple(
+    sorted(w for kind, ws in _SMALLTALK.items() if kind != "who_are_you" for w in ws if len(w) >= 4)
+)
+"""What a misspelt small-talk word may be read as: the words that mark greetings, thanks,
+byes and acks, not the fillers nor the who-are-you words a question also uses."""
+
+
+_EMOJI_TALK: tuple[tuple[str, SmallTalk], ...] = (
+    ("\U0001f64f\u2764\U0001f60a\U0001f970\U0001f60d\U0001f917", "thanks"),
+    ("\U0001f44b", "greeting"),
+)
+
+
+def _emoji_talk(text: str) -> SmallTalk | None:
+    """A message of emoji only ("👍", "🙏"): a reaction, never a question."""
+    marks = [c for c in text if not c.isspace() and c not in "?!.,"]
+    if not marks or any(unicodedata.category(c) not in ("So", "Sk", "Mn", "Cf") for c in marks):
+        return None
+    for chars, kind in _EMOJI_TALK:
+        if any(c in chars for c in marks):
+            return kind
+    return "ack"
+
+
+@lru_cache(maxsize=1 << 12)
+def _small_talk_spelling(word: str) -> str:
+    """A small-talk word typed one letter off ("bonjoru", "thnks", "salu") as it is spelt;
+    other words unchanged. Words of four letters and more, first letter right, never a stop
+    word: "cout" must stay the cost, not become "tout"."""
+    if len(word) < 4 or word in _SMALLTALK_WORDS or word in STOP_WORDS or word[0].isdigit():
+        return word
+    hit = process.extractOne(word, _SMALLTALK_LONG, scorer=distance.OSA.distance, score_cutoff=1)
+    return hit[0] if hit is not None and hit[0][0] == word[0] else word
 
 
 def small_talk(text: str) -> SmallTalk | None:
@@ -527,10 +561,13 @@ def small_talk(text: str) -> SmallTalk | None:
     Small talk is a message whose every content word is a small-talk word; "bonjour, combien
     coûte R1 ?" is a question.
     """
-    found = words(text)
-    if not found or len(found) > 12:
+    found = [_small_talk_spelling(w) for w in words(text)]
+    if not found:
+        return _emoji_talk(text)
+    if len(found) > 12:
         return None
-    joined = " ".join(found)
+    text = " ".join(found)
+    joined = text
     for pattern, kind in _SMALLTALK_PHRASES:
         if re.fullmatch(
             rf"(?:(?:hi|hey|hello|hiya|salut|slt|cc|bjr|wesh|bonjour|coucou|yo|dis|say|so|alors|ok|okay|oh|ah|"
@@ -550,11 +587,13 @@ def small_talk(text: str) -> SmallTalk | None:
     ):
         return "who_are_you"
     if re.search(
-        r"\b(?:ca va|comment vas|comment allez|how are|how s it|how is it|quoi de neuf)\b", joined
+        r"\b(?:ca va|comment vas|comment allez|how are|how r (?:u|you)|how s it|how is it|"
+        r"quoi de neuf)\b",
+        joined,
     ):
         return "how_are_you"
     for kind in _BY_PRIORITY:
-        if any(w in _SMALLTALK[kind] for w in found):
+        if any(w in _SMALLTALK[kind] or stem(w) in _KIND_STEMS[kind] for w in found):
             return kind
     # Only question words and fillers ("qu'est-ce que tu sais faire ?", "what?"): say what we do.
     return "who_are_you"

@@ -125,6 +125,7 @@ def test_small_talk_gets_a_friendly_word_never_a_fact(engine: Engine, question: 
         ("pas de souci", "fr"),  # not the US worries
         ("comment tu t'appelles ?", "fr"),
         ("interesting", "en"),
+        ("salutt 😊", "fr"),
     ],
 )
 def test_everyday_chat_is_small_talk_in_its_language(
@@ -248,3 +249,12 @@ def test_engine_ref_swaps_in_one_step(engine: Engine) -> None:
     ref = EngineRef(engine)
     other = Engine.from_knowledge(engine.kb)
     assert ref.swap(other) is engine and ref.current is other
+
+
+def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
+    engine: Engine,
+) -> None:
+    assert engine.ask("👍").kind == "chitchat"
+    assert engine.ask("🙏", lang_hint="en").body == engine.ask("thanks").body
+    assert engine.ask("   ").kind == "prompt"
+    assert engine.ask("?").kind == "prompt"

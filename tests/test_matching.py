@@ -197,3 +197,24 @@ def test_compounds_are_one_word_and_vague_amounts_are_no_figure() -> None:
     assert matching.tokens("people keep bringing it up") == []
     assert matching.tokens("tens of millions") == ["million"]
     assert matching.tokens("des centaines de milliards") == ["billion"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("bonjoru", "greeting"),
+        ("thnks !!", "thanks"),
+        ("byee", "bye"),
+        ("how r u", "how_are_you"),
+        ("👍", "ack"),
+        ("🙏🙏", "thanks"),
+        ("👋", "greeting"),
+    ],
+)
+def test_small_talk_with_a_typo_or_emoji_only(text: str, kind: str) -> None:
+    assert matching.small_talk(text) == kind
+
+
+@pytest.mark.parametrize("text", ["cout ?", "coût réel", "code", "data", "?", "ban"])
+def test_a_word_one_letter_from_small_talk_is_not_small_talk(text: str) -> None:
+    assert matching.small_talk(text) is None
