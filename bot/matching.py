@@ -65,7 +65,7 @@ FR_STOP = _wordset(
     voire avoue suis tombe tombee certain certaine certains pourriez pourrait pourrais
     voudrais aimerais prepare impression desole demande demandais demander gens semaine
     semaines correspond correspondent represente representent designe autres dizaines
-    centaines milliers
+    centaines milliers face
     """
 )
 EN_STOP = _wordset(
