@@ -35,6 +35,10 @@ UNKNOWN_DECAY = 1.0
 FUZZY_POWER = 1.0
 SIMILARITY_SHARE = 0.25
 OFF_TOPIC_WEIGHT = 10.0
+LONG_TOKENS, LONG_OFF_TOPIC_WEIGHT = 7, 3.0
+"""In a question of LONG_TOKENS content words or more, an off-topic word weighs less: "my son
+installed this Chinese chatbot, is it top of the App Store?" is not about installing it. Short
+questions keep the full weight: there the off-topic word is the subject ("DeepSeek's CEO?")."""
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -65,7 +69,7 @@ FR_STOP = _wordset(
     voire avoue suis tombe tombee certain certaine certains pourriez pourrait pourrais
     voudrais aimerais prepare impression desole demande demandais demander gens semaine
     semaines correspond correspondent represente representent designe autres dizaines
-    centaines milliers face
+    centaines milliers face veux veut voulait voulais voulu
     """
 )
 EN_STOP = _wordset(
@@ -90,7 +94,7 @@ EN_STOP = _wordset(
     generally supposedly sorry dumb silly stupid guys main lay along bring bringing
     understand clue idea basics basic people folks look looks looked looking week weeks
     refer refers referring represent represents correspond corresponds zero up tens dozens
-    hundreds thousands
+    hundreds thousands want wants wanted wanting
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -857,6 +861,7 @@ def search(
     weights: list[float] = []
     resolved: list[tuple[str, float] | None] = []
     unknown = 0
+    off_topic_weight = OFF_TOPIC_WEIGHT if len(q_tokens) < LONG_TOKENS else LONG_OFF_TOPIC_WEIGHT
     for tok in q_tokens:
         hit = resolve(tok, index)
         if hit is not None and hit[0] == OFF_TOPIC and hit[1] < 1.0:
@@ -866,7 +871,7 @@ def search(
         if hit is not None and hit[0] == OFF_TOPIC:
             # A word the knowledge file says it cannot answer about: full weight, no match.
             resolved.append(None)
-            weights.append(index.unknown_idf * OFF_TOPIC_WEIGHT)
+            weights.append(index.unknown_idf * off_topic_weight)
         elif hit is None:
             # Words the knowledge base never uses count against every entry, the first one fully
             # (it is often the question's real subject), later ones less: long questions ramble.

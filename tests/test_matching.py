@@ -218,3 +218,14 @@ def test_small_talk_with_a_typo_or_emoji_only(text: str, kind: str) -> None:
 @pytest.mark.parametrize("text", ["cout ?", "coût réel", "code", "data", "?", "ban"])
 def test_a_word_one_letter_from_small_talk_is_not_small_talk(text: str) -> None:
     assert matching.small_talk(text) is None
+
+
+def test_an_off_topic_word_weighs_less_in_a_long_question(engine: Engine) -> None:
+    short = matching.search("install deepseek app store", engine.index)
+    long = matching.search(
+        "my aunt wanted to install it after reading that the chinese app from deepseek "
+        "climbed to the top of the american app store ranking",
+        engine.index,
+    )
+    assert short[0].coverage < 0.3
+    assert long[0].key == "app_store_ranking" and long[0].coverage > 0.4
