@@ -287,6 +287,7 @@ def stem(token: str) -> str:
             return token
 
 
+_THINK_TANK = re.compile(r"\bthink[ -]?tanks?\b")
 _COMPOUNDS = re.compile(r"\b(start|wake)[ -]?(up)(s?)\b")
 """"start-up", "wake up": one word, so "up" alone ("bringing it up") can be a stop word."""
 
@@ -294,7 +295,7 @@ _COMPOUNDS = re.compile(r"\b(start|wake)[ -]?(up)(s?)\b")
 def words(text: str) -> list[str]:
     """Folded surface words, stop words included: what language detection looks at."""
     folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
-    folded = _COMPOUNDS.sub(r"\1\2\3", folded)
+    folded = _THINK_TANK.sub("thinktank", _COMPOUNDS.sub(r"\1\2\3", folded))
     return _numbers_in_words(_TOKEN.findall(folded))
 
 

@@ -229,3 +229,9 @@ def test_an_off_topic_word_weighs_less_in_a_long_question(engine: Engine) -> Non
     )
     assert short[0].coverage < 0.3
     assert long[0].key == "app_store_ranking" and long[0].coverage > 0.4
+
+
+def test_think_tank_is_one_word_so_shares_can_tank(engine: Engine) -> None:
+    assert matching.tokens("a think-tank") == matching.tokens("think tanks") == ["thinktank"]
+    fell = matching.search("did us tech shares tank", engine.index)
+    assert fell[0].key == "tech_stocks_fall"
