@@ -69,7 +69,7 @@ FR_STOP = _wordset(
     voire avoue suis tombe tombee certain certaine certains pourriez pourrait pourrais
     voudrais aimerais prepare impression desole demande demandais demander gens semaine
     semaines correspond correspondent represente representent designe autres dizaines
-    centaines milliers face veux veut voulait voulais voulu
+    centaines milliers face veux veut voulait voulais voulu rapidement brievement
     """
 )
 EN_STOP = _wordset(
@@ -94,7 +94,7 @@ EN_STOP = _wordset(
     generally supposedly sorry dumb silly stupid guys main lay along bring bringing
     understand clue idea basics basic people folks look looks looked looking week weeks
     refer refers referring represent represents correspond corresponds zero up tens dozens
-    hundreds thousands want wants wanted wanting
+    hundreds thousands want wants wanted wanting nutshell briefly brief quickly
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -322,11 +322,33 @@ def _stable_tokens(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+_COUNTRY_US = re.compile(r"\bU\.?S\b")
+_BEFORE_COUNTRY = _wordset("the in aux les des across en au of")
+_BEFORE_VERB_AI = _wordset("j je l m t n y s")
+
+
+def _content_stop_word(raw: Sequence[str], i: int, upper_us: bool) -> str | None:
+    """ "us" and "ai" are stop words (the pronoun, "j'ai") except where they name the United
+    States ("the US", "in the us") or AI ("the US put into AI", "ai industry")."""
+    word, before = raw[i], raw[i - 1] if i > 0 else ""
+    if word == "us" and (upper_us or before in _BEFORE_COUNTRY):
+        return "usa"
+    if word == "ai" and before not in _BEFORE_VERB_AI:
+        return "ia"
+    return None
+
+
 def _tokens_once(text: str) -> list[str]:
     out: list[str] = []
     raw = words(text)
+    upper_us = _COUNTRY_US.search(text) is not None
     for i, word in enumerate(raw):
         if word in ("$", "€"):
+            continue
+        if word in ("us", "ai"):
+            named = _content_stop_word(raw, i, upper_us)
+            if named is not None:
+                out.append(named)
             continue
         if word == "%":
             out.append("percent")

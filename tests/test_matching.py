@@ -235,3 +235,20 @@ def test_think_tank_is_one_word_so_shares_can_tank(engine: Engine) -> None:
     assert matching.tokens("a think-tank") == matching.tokens("think tanks") == ["thinktank"]
     fell = matching.search("did us tech shares tank", engine.index)
     assert fell[0].key == "tech_stocks_fall"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("how much has the US put into AI", ["usa", "put", "ia"]),
+        ("investment in the us", ["investm", "usa"]),
+        ("explain it to us", []),
+        ("j'ai lu que", []),
+        ("je l'ai vu", []),
+        ("ai industry", ["ia", "industry"]),
+    ],
+)
+def test_us_and_ai_are_content_only_when_they_name_a_country_or_ai(
+    text: str, expected: list[str]
+) -> None:
+    assert matching.tokens(text) == expected
