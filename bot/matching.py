@@ -323,16 +323,19 @@ def _stable_tokens(text: str) -> tuple[str, ...]:
 
 
 _COUNTRY_US = re.compile(r"\bU\.?S\b")
+_UNION_EU = re.compile(r"\bE\.?U\b")
 _BEFORE_COUNTRY = _wordset("the in aux les des across en au of")
 _BEFORE_VERB_AI = _wordset("j je l m t n y s")
 
 
-def _content_stop_word(raw: Sequence[str], i: int, upper_us: bool) -> str | None:
-    """ "us" and "ai" are stop words (the pronoun, "j'ai") except where they name the United
+def _content_stop_word(raw: Sequence[str], i: int, upper_us: bool, upper_eu: bool) -> str | None:
+    """ "us", "eu" and "ai" are stop words (the pronoun, "j'ai") except where they name the United
     States ("the US", "in the us") or AI ("the US put into AI", "ai industry")."""
     word, before = raw[i], raw[i - 1] if i > 0 else ""
     if word == "us" and (upper_us or before in _BEFORE_COUNTRY):
         return "usa"
+    if word == "eu" and upper_eu:
+        return "ue"  # "the EU", not "j'ai eu"
     if word == "ai" and before not in _BEFORE_VERB_AI:
         return "ia"
     return None
@@ -342,11 +345,12 @@ def _tokens_once(text: str) -> list[str]:
     out: list[str] = []
     raw = words(text)
     upper_us = _COUNTRY_US.search(text) is not None
+    upper_eu = _UNION_EU.search(text) is not None
     for i, word in enumerate(raw):
         if word in ("$", "€"):
             continue
-        if word in ("us", "ai"):
-            named = _content_stop_word(raw, i, upper_us)
+        if word in ("us", "ai", "eu"):
+            named = _content_stop_word(raw, i, upper_us, upper_eu)
             if named is not None:
                 out.append(named)
             continue

@@ -246,6 +246,8 @@ def test_think_tank_is_one_word_so_shares_can_tank(engine: Engine) -> None:
         ("j'ai lu que", []),
         ("je l'ai vu", []),
         ("ai industry", ["ia", "industry"]),
+        ("what did the EU say", ["ue"]),
+        ("j'ai eu peur", ["peur"]),
     ],
 )
 def test_us_and_ai_are_content_only_when_they_name_a_country_or_ai(
