@@ -466,7 +466,8 @@ _SMALLTALK: dict[SmallTalk, frozenset[str]] = {
         "bot robot sers sert serve help aide aider capable utile useful person personne human "
         "humain real vrai talking parle faire sais tell dire poser ask questions question "
         "assistant machine programme program work marches fonctionnes know connais servir "
-        "servez able capable capables purpose chatting chat speaking talk"
+        "servez able capable capables purpose chatting chat speaking talk topic topics sujet "
+        "sujets subject subjects cover covers couvres theme themes"
     ),
     "ack": _wordset(
         "ok okay oki accord daccord dac ah oh lol mdr ouais yes oui non no got understood "
@@ -480,7 +481,7 @@ _SMALLTALK_WORDS = frozenset().union(*_SMALLTALK.values()) | _wordset(
     bon bonne good journee day soiree see soon you toi vous es etes are who qui much lot
     beaucoup very so all tout monde everyone guys there fonctionne work works marche allez
     grand big infos info bcp ya u ur re beau neuf up makes make take then alors still
-    encore toujours again with avec cote side little petit
+    encore toujours again with avec cote side little petit espere hope hoping
     """
 )
 # Whole messages that are small talk although a word of theirs means something in the article
@@ -499,6 +500,7 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], SmallTalk], ...] = (
     (
         re.compile(
             r"(?:what s|whats|wats|wat s) up|sup|wassup|quoi de (?:neuf|9|beau)|ca roule|"
+            r"comment (?:ca|ca se|tout) (?:passe|se passe|va)|"
             r"(?:ca|sa) dit quoi|cv|bien ou quoi"
         ),
         "how_are_you",
@@ -513,7 +515,11 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], SmallTalk], ...] = (
             r"(?:a|avec) qui (?:je parle|est ce que je parle|ai je affaire)|c est qui|"
             r"comment (?:tu t appelles|vous vous appelez|t appelles tu)|"
             r"(?:tu t appelles|vous vous appelez) comment|c est quoi ton nom|t as un nom|"
-            r"quel est ton nom|je parle (?:a|avec) (?:un|une) (?:robot|bot|ia|humain|machine)"
+            r"quel est ton nom|je parle (?:a|avec) (?:un|une) (?:robot|bot|ia|humain|machine)|"
+            r"(?:is this|is it|c est|t es|tu es|es tu|are you|r u)(?: (?:un|une|a|an))? "
+            r"(?:ai|ia|bot|robot|chatbot|humain|human|machine|person|personne)"
+            r"(?: (?:ou|or)(?: (?:un|une|a|an))? (?:ai|ia|bot|robot|chatbot|humain|human|"
+            r"machine|person|personne|quoi|what|not))?"
         ),
         "who_are_you",
     ),
@@ -619,7 +625,7 @@ def small_talk(text: str) -> SmallTalk | None:
         return "who_are_you"
     if re.search(
         r"\b(?:ca va|comment vas|comment allez|how are|how r (?:u|you)|how s it|how is it|"
-        r"quoi de neuf)\b",
+        r"quoi de neuf|tu vas bien|vous allez bien|(?:you re|you are) (?:doing )?well)\b",
         joined,
     ):
         return "how_are_you"

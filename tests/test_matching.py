@@ -97,6 +97,11 @@ def test_small_talk(text: str, kind: str) -> None:
         ("hahaha ok", "ack"),
         ("ttyl", "bye"),
         ("à la prochaine !", "bye"),
+        ("is this a bot or a human?", "who_are_you"),
+        ("t'es une IA ou quoi", "who_are_you"),
+        ("which subjects do you cover", "who_are_you"),
+        ("comment ça se passe ?", "how_are_you"),
+        ("j'espère que vous allez bien", "how_are_you"),
     ],
 )
 def test_informal_small_talk(text: str, kind: str) -> None:
