@@ -140,9 +140,10 @@ def _sent_to(someone: dict[str, Any]) -> Callable[[Call], bool]:
 # -- the webhook door --------------------------------------------------------------------------
 
 
-async def test_webhook_requests_without_the_right_secret_are_refused_and_never_processed(
+async def webhook_bot(
     api: FakeBotApi, tmp_path: Path, engine: Engine, watched_stop: list[Watched]
-) -> None:
+) -> int:
+    """The bot in webhook mode on a free local port (returned), stopped after the test."""
     port = free_port()
     bot = await start_watched(
         api,
@@ -153,6 +154,13 @@ async def test_webhook_requests_without_the_right_secret_are_refused_and_never_p
         webhook_secret=SecretStr(WEBHOOK_SECRET),
     )
     watched_stop.append(bot)
+    return port
+
+
+async def test_webhook_requests_without_the_right_secret_are_refused_and_never_processed(
+    api: FakeBotApi, tmp_path: Path, engine: Engine, watched_stop: list[Watched]
+) -> None:
+    port = await webhook_bot(api, tmp_path, engine, watched_stop)
     url = f"http://127.0.0.1:{port}/tg/hook"
     wrong_headers: list[dict[str, str]] = [
         {},
@@ -193,16 +201,7 @@ async def test_webhook_requests_without_the_right_secret_are_refused_and_never_p
 async def test_oversized_webhook_bodies_are_refused_before_they_are_read(
     api: FakeBotApi, tmp_path: Path, engine: Engine, watched_stop: list[Watched]
 ) -> None:
-    port = free_port()
-    bot = await start_watched(
-        api,
-        tmp_path,
-        engine,
-        webhook_url="https://bot.example.test/tg/hook",
-        webhook_port=port,
-        webhook_secret=SecretStr(WEBHOOK_SECRET),
-    )
-    watched_stop.append(bot)
+    port = await webhook_bot(api, tmp_path, engine, watched_stop)
     # An outsider announces 50 MB and sends only the headers: a server that meant to buffer
     # the body would wait for it; a capped one answers at once and hangs up.
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
