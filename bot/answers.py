@@ -224,6 +224,10 @@ _TEXTS: dict[Lang, dict[str, str]] = {
             "de DeepSeek, en citant ses chiffres et ses sources."
         ),
         "ack": "D'accord ! Une autre question sur DeepSeek ?",
+        "complaint": (
+            "Désolé de ne pas avoir aidé. Reformulez votre question sur l'article, ou tapez "
+            "/topics pour voir ce que je sais."
+        ),
         "computed": (
             "Calcul à partir des chiffres cités : {big} représente {approx} {ratio} fois {small}."
         ),
@@ -262,6 +266,10 @@ _TEXTS: dict[Lang, dict[str, str]] = {
             "citing its figures and sources."
         ),
         "ack": "All right! Another question about DeepSeek?",
+        "complaint": (
+            "Sorry I was no help. Try rewording your question about the article, or type "
+            "/topics to see what I know."
+        ),
         "computed": "Computed from the cited figures: {big} is {approx} {ratio} times {small}.",
         "more_than": "more than",
         "about": "about",
@@ -417,6 +425,13 @@ class Engine:
             return Reply(question, "chitchat", lang, t[talk])
         verdict, matches = self.judge(question)
         best = matches[0].score if matches else 0.0
+        if (
+            verdict != "answer"
+            and (talk := matching.small_talk_marker(question)) is not None
+            and not self._off_topic(question)
+        ):
+            # "Salut l'ami !", "thx m8": nothing to answer, but a greeting all the same.
+            return Reply(question, "chitchat", lang, t[talk])
         if verdict == "answer":
             return self.reply_for(matches[0].key, lang, question=question, score=best)
         if verdict == "suggest":
@@ -459,6 +474,13 @@ class Engine:
                 verdict = "suggest"
             return verdict, counted + rest
         return decide(matches, words=words), matches
+
+    def _off_topic(self, question: str) -> bool:
+        """Whether the question uses a word the knowledge file says it cannot answer about."""
+        return any(
+            matching.resolve(tok, self.index) == (matching.OFF_TOPIC, 1.0)
+            for tok in matching.tokens(question)
+        )
 
     def _unknown_number(self, question: str) -> bool:
         """Whether the question cites a number, or a rank ("troisième", "fourth"), that

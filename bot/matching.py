@@ -70,6 +70,7 @@ FR_STOP = _wordset(
     voudrais aimerais prepare impression desole demande demandais demander gens semaine
     semaines correspond correspondent represente representent designe autres dizaines
     centaines milliers face veux veut voulait voulais voulu rapidement brievement
+    nom rien compris pa pouvez pouvons savez dedans gros renvoie renvoient vais
     """
 )
 EN_STOP = _wordset(
@@ -95,6 +96,7 @@ EN_STOP = _wordset(
     understand clue idea basics basic people folks look looks looked looking week weeks
     refer refers referring represent represents correspond corresponds zero up tens dozens
     hundreds thousands want wants wanted wanting nutshell briefly brief quickly
+    don doesn didn isn aren wasn ve ll im both try trying own back lol lmao rn ppl wait
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -288,14 +290,17 @@ def stem(token: str) -> str:
 
 
 _THINK_TANK = re.compile(r"\bthink[ -]?tanks?\b")
+_WHITE_HOUSE = re.compile(r"\b(?:white[ -]?house|maison[ -]?blanche)\b")
 _COMPOUNDS = re.compile(r"\b(start|wake)[ -]?(up)(s?)\b")
-""""start-up", "wake up": one word, so "up" alone ("bringing it up") can be a stop word."""
+""""start-up", "wake up": one word, so "up" alone ("bringing it up") can be a stop word. The
+White House is the president, not the House of the House ban."""
 
 
 def words(text: str) -> list[str]:
     """Folded surface words, stop words included: what language detection looks at."""
     folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
     folded = _THINK_TANK.sub("thinktank", _COMPOUNDS.sub(r"\1\2\3", folded))
+    folded = _WHITE_HOUSE.sub("whitehouse", folded)
     return _numbers_in_words(_TOKEN.findall(folded))
 
 
@@ -441,7 +446,7 @@ def detect_language(text: str, lexicon: dict[str, Lang] | None = None) -> Lang |
 
 # --- chit-chat -----------------------------------------------------------------------------
 
-SmallTalk = Literal["greeting", "thanks", "bye", "how_are_you", "who_are_you", "ack"]
+SmallTalk = Literal["greeting", "thanks", "bye", "how_are_you", "who_are_you", "ack", "complaint"]
 
 # Folded surface words that mark each kind of small talk.
 _SMALLTALK: dict[SmallTalk, frozenset[str]] = {
@@ -513,12 +518,17 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], SmallTalk], ...] = (
             r"(?:do )?(?:you|u) have a name|am i (?:talking|chatting|speaking) (?:to|with) "
             r"(?:a |an )?(?:bot|robot|human|person|ai|machine|real person)|"
             r"(?:a|avec) qui (?:je parle|est ce que je parle|ai je affaire)|c est qui|"
+            r"(?:un|une) (?:humain|personne|vraie personne) derriere|"
+            r"(?:a )?(?:human|real person|person) (?:behind|on the other end)|"
             r"comment (?:tu t appelles|vous vous appelez|t appelles tu)|"
             r"(?:tu t appelles|vous vous appelez) comment|c est quoi ton nom|t as un nom|"
             r"quel est ton nom|je parle (?:a|avec) (?:un|une) (?:robot|bot|ia|humain|machine)|"
-            r"(?:is this|is it|c est|t es|tu es|es tu|are you|r u)(?: (?:un|une|a|an))? "
+            r"(?:is this|is it|c est|t es|tu es|es tu|are you|r u)(?: (?:un|une|a|an))?"
+            r"(?: (?:real|actual|true|vrai|vraie|veritable))? "
             r"(?:ai|ia|bot|robot|chatbot|humain|human|machine|person|personne)"
-            r"(?: (?:ou|or)(?: (?:un|une|a|an))? (?:ai|ia|bot|robot|chatbot|humain|human|"
+            r"(?: (?:typing|writing|here|ici|la|derriere))?"
+            r"(?: (?:ou|or)(?: (?:un|une|a|an))?(?: (?:real|vrai|vraie))? "
+            r"(?:ai|ia|bot|robot|chatbot|humain|human|"
             r"machine|person|personne|quoi|what|not))?"
         ),
         "who_are_you",
@@ -634,6 +644,66 @@ def small_talk(text: str) -> SmallTalk | None:
             return kind
     # Only question words and fillers ("qu'est-ce que tu sais faire ?", "what?"): say what we do.
     return "who_are_you"
+
+
+_ASKING = _wordset(
+    "quoi koi qui quel quelle quels quelles comment pourquoi pk pq combien cb ou quand "
+    "what wat who whom whose how why when where which est"
+)
+_MARKERS: dict[SmallTalk, frozenset[str]] = {
+    "thanks": _wordset(
+        "merci merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers bravo "
+        "remercie gracias danke grazie"
+    ),
+    "bye": _wordset(
+        "bye byebye revoir ciao tchao goodbye cya adieu adios farewell ttyl goodnight gn bisous "
+        "bises"
+    ),
+    "greeting": _wordset(
+        "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr wesh howdy heya "
+        "helo hii hiii heyy salam gm morning"
+    ),
+}
+"""Words that make a message small talk whatever else it says, as long as it asks nothing."""
+_SEE_YOU = re.compile(r"(?<![\w+])[aà@] ?\+(?![\w+])")
+""""A+", "à +": French texting for "see you"."""
+_LEAVING = re.compile(
+    r"\b(?:a plus|a toute|a tte|a la prochaine|je (?:te|vous) laisse|je me (?:sauve|casse)|"
+    r"je (?:vais|file) (?:me coucher|dormir|y aller)|bonne (?:soiree|nuit|journee|fin de)|"
+    r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
+    r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|"
+    r"i m (?:off|out)|heading (?:off|out)|good ?night)\b"
+)
+"""A goodbye said in a phrase rather than a word."""
+_INSULTS = _wordset(
+    "nul nulle nuls naze debile idiot idiote stupide stupid dumb useless worthless pathetic "
+    "sucks suck con conne cretin abruti imbecile incompetent inutile rubbish garbage trash "
+    "terrible horrible awful worst pire merde crap shit"
+)
+"""Words of a user unhappy with the bot: an apology, not a fact, nor "I don't know"."""
+
+
+def small_talk_marker(text: str) -> SmallTalk | None:
+    """The kind of a greeting, thanks or goodbye word in a message that asks nothing.
+
+    "Salut l'ami !", "thx m8", "bye, have a good one": small talk around a word we do not know.
+    A message with a question mark or a question word is a question, and never small talk by
+    this rule ("salut, c'est quoi le bitcoin ?" deserves "I don't know")."""
+    found = [_small_talk_spelling(w) for w in words(text)]
+    joined = " ".join(found)
+    for pattern, kind in _SMALLTALK_PHRASES:
+        if kind == "who_are_you" and re.search(rf"\b(?:{pattern.pattern})\b", joined):
+            return kind  # "wait, who am I chatting with here?": about the bot wherever it is said
+    if "?" in text or any(w in _ASKING for w in found):
+        return None
+    if _SEE_YOU.search(fold(text)) or _LEAVING.search(joined):
+        return "bye"
+    if any(w in _INSULTS for w in found):
+        return "complaint"
+    for kind, marks in _MARKERS.items():
+        if any(w in marks for w in found):
+            return kind
+    return None
 
 
 _QUANTITY = re.compile(

@@ -136,6 +136,50 @@ def test_everyday_chat_is_small_talk_in_its_language(
 
 
 @pytest.mark.parametrize(
+    ("message", "same_as"),
+    [
+        ("Salut mon vieux !", "bonjour"),
+        ("hello friend 👋", "hello"),
+        ("merci, c'était limpide", "merci"),
+        ("cheers m8", "thanks"),
+        ("goodbye and have a lovely evening", "bye"),
+        ("a+ dans le métro", "au revoir"),
+        ("are you a real human or a bot?", "who are you?"),
+        ("hmm, who am I chatting with right now?", "who are you?"),
+        ("je file me coucher, bonne nuit", "au revoir"),
+        ("gotta run, talk soon", "bye"),
+    ],
+)
+def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
+    engine: Engine, message: str, same_as: str
+) -> None:
+    reply = engine.ask(message)
+    assert (reply.kind, reply.entry) == ("chitchat", None)
+    assert reply.text == engine.ask(same_as).text
+
+
+@pytest.mark.parametrize(
+    ("message", "lang"), [("t'es vraiment nul", "fr"), ("you're useless", "en")]
+)
+def test_an_unhappy_user_gets_an_apology_and_a_way_forward(
+    engine: Engine, message: str, lang: str
+) -> None:
+    reply = engine.ask(message)
+    assert (reply.kind, reply.lang, reply.entry) == ("chitchat", lang, None)
+    assert "/topics" in reply.text
+    assert reply.text != engine.ask("ok" if lang == "en" else "d'accord").text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["salut, c'est quoi le bitcoin ?", "hello, who founded deepseek", "hi what's the weather"],
+)
+def test_a_greeting_does_not_turn_a_question_into_small_talk(engine: Engine, question: str) -> None:
+    reply = engine.ask(question)
+    assert reply.kind in ("fallback", "suggest") and not reply.answered
+
+
+@pytest.mark.parametrize(
     ("question", "entry"),
     [
         ("what's up with the house ban?", "house_ban"),
