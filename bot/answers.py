@@ -429,9 +429,10 @@ class Engine:
         if (
             verdict != "answer"
             and (talk := matching.small_talk_marker(question)) is not None
-            and not self._off_topic(question)
+            and self._known_words(question) <= 2
         ):
-            # "Salut l'ami !", "thx m8": nothing to answer, but a greeting all the same.
+            # "Salut l'ami !", "thx m8": nothing to answer, but a greeting all the same. A
+            # message that half-matches a fact ("thanks, now the house ban") keeps its buttons.
             return Reply(question, "chitchat", lang, t[talk])
         if verdict == "answer":
             return self.reply_for(matches[0].key, lang, question=question, score=best)
@@ -476,12 +477,16 @@ class Engine:
             return verdict, counted + rest
         return decide(matches, words=words), matches
 
-    def _off_topic(self, question: str) -> bool:
-        """Whether the question uses a word the knowledge file says it cannot answer about."""
-        return any(
-            matching.resolve(tok, self.index) == (matching.OFF_TOPIC, 1.0)
-            for tok in matching.tokens(question)
-        )
+    def _known_words(self, question: str) -> int:
+        """How many of the question's words the knowledge file uses as they are written; a word
+        it says it cannot answer about counts as many: the question is about that."""
+        known = 0
+        for tok in set(matching.tokens(question)):
+            hit = matching.resolve(tok, self.index)
+            if hit == (matching.OFF_TOPIC, 1.0):
+                return len(question)
+            known += hit is not None and hit[1] == 1.0
+        return known
 
     def _unknown_number(self, question: str) -> bool:
         """Whether the question cites a number, or a rank ("troisième", "fourth"), that

@@ -825,6 +825,9 @@ def build_index(
             owner.append(i)
             for tok in set(toks):
                 counts[i][tok] += 1
+    for i, toks_of in enumerate(strength):
+        for tok, n_variants in counts[i].items():
+            toks_of[tok] = max(base[i].get(tok, 0.0), _variant_strength(n_variants))
     n = len(keys)
     postings_lists: dict[str, list[int]] = defaultdict(list)
     for i, toks_of in enumerate(strength):
@@ -858,6 +861,16 @@ def build_index(
         vocab_by_length={k: tuple(v) for k, v in by_length.items()},
         lexicon=_lexicon(seen_in),
     )
+
+
+LONE_WORD_STRENGTH = 0.6
+"""How much a word only one variant of an entry uses speaks for the entry: one writer's turn of
+phrase ("the best ones") is weaker evidence than a word several variants, a keyword or the
+topic use, so it cannot alone pull an unrelated question ("best pizza toppings") its way."""
+
+
+def _variant_strength(n_variants: int) -> float:
+    return LONE_WORD_STRENGTH if n_variants == 1 else 1.0
 
 
 LEXICON_RATIO = 4
@@ -1045,10 +1058,12 @@ def _without_variant(index: Index, variant: int) -> dict[str, float]:
     i = index.variant_owner[variant]
     strength = dict(index.strength[i])
     for tok in set(index.variants[variant].split()):
-        if index.variant_count[i].get(tok, 0) <= 1:
-            base = index.base_strength[i].get(tok)
-            if base is None:
-                strength.pop(tok, None)
-            else:
-                strength[tok] = base
+        left = index.variant_count[i].get(tok, 0) - 1
+        base = index.base_strength[i].get(tok)
+        if left > 0:
+            strength[tok] = max(base or 0.0, _variant_strength(left))
+        elif base is None:
+            strength.pop(tok, None)
+        else:
+            strength[tok] = base
     return strength

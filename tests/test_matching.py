@@ -259,3 +259,23 @@ def test_us_and_ai_are_content_only_when_they_name_a_country_or_ai(
     text: str, expected: list[str]
 ) -> None:
     assert matching.tokens(text) == expected
+
+
+def test_a_word_only_one_variant_uses_is_weaker_evidence_than_a_shared_one() -> None:
+    """One writer's turn of phrase ("the best ones") must not alone pull an unrelated question
+    ("best pizza recipe") to its entry as strongly as a word the entry's variants agree on."""
+    docs = [
+        matching.Document("gap", "is china catching up with the best"),
+        matching.Document("gap", "china ai gap"),
+        matching.Document("ban", "is deepseek banned in congress"),
+    ]
+    lone = matching.build_index(docs)
+    shared = matching.build_index([*docs, matching.Document("gap", "the best ai in china")])
+    question = "best pizza recipe"
+    once = matching.search(question, lone)[0]
+    twice = matching.search(question, shared)[0]
+    assert once.key == twice.key == "gap"
+    assert once.coverage < twice.coverage
+    # Leave-one-out (the lint) sees the entry as if the second "best" had never been written.
+    added = len(shared.variants) - 1
+    assert matching.search(question, shared, exclude_variant=added)[0].coverage == once.coverage
