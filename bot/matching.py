@@ -70,7 +70,8 @@ FR_STOP = _wordset(
     voudrais aimerais prepare impression desole demande demandais demander gens semaine
     semaines correspond correspondent represente representent designe autres dizaines
     centaines milliers face veux veut voulait voulais voulu rapidement brievement
-    nom rien compris pa pouvez pouvons savez dedans gros renvoie renvoient vais
+    nom rien compris pa pouvez pouvons savez dedans gros renvoie renvoient vais emploie
+    emploient employer employons employez
     """
 )
 EN_STOP = _wordset(
@@ -244,12 +245,15 @@ _TENS = {
 
 
 def _numbers_in_words(raw: list[str]) -> list[str]:
-    """ "six" -> "6", "soixante-quinze" / "seventy five" -> "75": figures are asked for in words."""
+    """ "six" -> "6", "soixante-quinze" / "seventy five" -> "75", "cinq virgule cinq" -> "5,5":
+    figures are asked for in words."""
     out: list[str] = []
     for word in raw:
         value = _UNITS.get(word, _TENS.get(word))
         if value is None:
             out.append(word)
+        elif len(out) >= 2 and out[-1] in ("virgule", "point") and out[-2].isdigit():
+            out[-2:] = [f"{out[-2]},{value}"]
         elif (
             out
             and out[-1].isdigit()
@@ -291,6 +295,18 @@ def stem(token: str) -> str:
 
 _THINK_TANK = re.compile(r"\bthink[ -]?tanks?\b")
 _WHITE_HOUSE = re.compile(r"\b(?:white[ -]?house|maison[ -]?blanche)\b")
+_GPT4O = re.compile(r"\b(?:gpt[ -]?)?4o\b|\bgpt[ -]4[ -]o\b")
+""""GPT-4o" is another model than the article's GPT-4, not GPT-4 and a letter."""
+_BOSS = re.compile(r"\b(?:patron|patrons|patronne|boss|bosses|chef|chefs)\b")
+_BOSS_OF = (
+    (re.compile(r"\b(?:meta|facebook|zuckerberg|zuck|llama|instagram)\b"), "dirigeants"),
+    (
+        re.compile(r"\b(?:usa|us|etats unis|america|amerique|pays|whitehouse|americains)\b"),
+        "president",
+    ),
+)
+"""The boss of Meta is its executives, the boss of the US its president; anyone else's boss
+(DeepSeek's) is a question the article does not answer."""
 _COMPOUNDS = re.compile(r"\b(start|wake)[ -]?(up)(s?)\b")
 """"start-up", "wake up": one word, so "up" alone ("bringing it up") can be a stop word. The
 White House is the president, not the House of the House ban."""
@@ -300,7 +316,12 @@ def words(text: str) -> list[str]:
     """Folded surface words, stop words included: what language detection looks at."""
     folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
     folded = _THINK_TANK.sub("thinktank", _COMPOUNDS.sub(r"\1\2\3", folded))
-    folded = _WHITE_HOUSE.sub("whitehouse", folded)
+    folded = _GPT4O.sub("gpt4o", _WHITE_HOUSE.sub("whitehouse", folded))
+    if _BOSS.search(folded):
+        for context, meaning in _BOSS_OF:
+            if context.search(folded):
+                folded = _BOSS.sub(meaning, folded)
+                break
     return _numbers_in_words(_TOKEN.findall(folded))
 
 
@@ -562,6 +583,30 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], SmallTalk], ...] = (
         "ack",
     ),
 )
+_ABOUT_YOU = re.compile(
+    r"\b(?:(?:tell me|parle moi|dis moi|dites moi|parlez moi)(?: a bit| a little| more| un peu)?"
+    r" (?:about|de|sur) (?:yourself|toi|vous)|presente toi|presentez vous|introduce yourself|"
+    r"(?:do you have|have you got|you got|as tu|t as|tu as|avez vous) (?:a|un) (?:name|nom)|"
+    r"(?:what|who) are you exactly|(?:t es|tu es|vous etes) quoi|"
+    r"(?:une vraie personne|un humain|un etre humain|a real person|a human|someone real)"
+    r"(?: (?:la|here|ici|behind this))? (?:ou|or) (?:c est |it s |is it |is this )?"
+    r"(?:automatique|automated|automatic|a bot|un bot|une machine|a machine|un robot|a robot|"
+    r"une ia|an ai))\b"
+)
+"""Questions about the bot itself, recognised anywhere in a message before any fact is looked
+up: "do you have a name I can call you by?" is not about the wake-up call."""
+_ARTICLE = _wordset("article articles texte papier piece text")
+
+
+def about_the_bot(text: str) -> bool:
+    return _ABOUT_YOU.search(" ".join(words(text))) is not None
+
+
+def asks_about_the_article(text: str) -> bool:
+    """ "De quoi parle l'article ?": no content word but the article itself."""
+    return not tokens(text) and any(w in _ARTICLE for w in words(text))
+
+
 _VOCATIVE = r"(?: (?:bot|toi|vous|mate|guys|man|there|the bot|le bot|right|non|hein))*"
 _THANKS = _wordset("merci merki cimer thanks thank thx thks tks ty tysm thanx thanku remercie")
 _BY_PRIORITY: tuple[SmallTalk, ...] = ("who_are_you", "thanks", "bye", "greeting", "ack")
@@ -627,6 +672,8 @@ def small_talk(text: str) -> SmallTalk | None:
         return None
     if any(w in _THANKS for w in found):
         return "thanks"  # "merci pour ton aide" thanks for the help, asks for none
+    if any(w in _ARTICLE for w in found):
+        return None  # "de quoi parle l'article ?" asks about the article, not about us
     if re.search(
         r"\b(?:qui es|t es qui|tes qui|qui etes|who are|what are you|are you|es tu|tu es|"
         r"what can you|what do you do|tu sers|sers a|tu fais quoi|que fais tu|help|aide)\b",
@@ -692,8 +739,10 @@ def small_talk_marker(text: str) -> SmallTalk | None:
     found = [_small_talk_spelling(w) for w in words(text)]
     joined = " ".join(found)
     for pattern, kind in _SMALLTALK_PHRASES:
-        if kind == "who_are_you" and re.search(rf"\b(?:{pattern.pattern})\b", joined):
-            return kind  # "wait, who am I chatting with here?": about the bot wherever it is said
+        said = re.search(rf"\b(?:{pattern.pattern})\b", joined) if kind == "who_are_you" else None
+        if said and all(t in _SMALLTALK_STEMS for t in tokens(joined[said.end() :])):
+            # "wait, who am I chatting with here?" is about the bot; "is this an AI bubble?" not.
+            return kind
     if "?" in text or any(w in _ASKING for w in found):
         return None
     if _SEE_YOU.search(fold(text)) or _LEAVING.search(joined):
@@ -708,7 +757,9 @@ def small_talk_marker(text: str) -> SmallTalk | None:
 
 _QUANTITY = re.compile(
     r"\b(?:combien|cb|how (?:much|many)|quel(?:le)? (?:montant|pourcentage|somme|chiffre)|"
-    r"what (?:amount|percentage|sum|figure)|de quel montant)\b"
+    r"what (?:amount|percentage|sum|figure)|de quel montant|dollar (?:figure|amount)|"
+    r"(?:exact|precise|exacte|precis|precise) (?:amount|figure|sum|number|cost|montant|chiffre|"
+    r"somme|cout)|(?:montant|chiffre|somme|amount|figure) (?:exact|precis|exacte|precise))\b"
 )
 
 

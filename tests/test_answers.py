@@ -302,3 +302,48 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
     assert engine.ask("🙏", lang_hint="en").body == engine.ask("thanks").body
     assert engine.ask("   ").kind == "prompt"
     assert engine.ask("?").kind == "prompt"
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("cinq virgule cinq milliards, c'est quoi ?", "ai_investment"),
+        ("le boss des usa il a dit koi sur l'ia chinoise", "trump_wake_up_call"),
+        ("Are Meta's bosses rethinking their AI spending?", "meta_llama"),
+        ("les patrons de facebook doutent de leurs dépenses ?", "meta_llama"),
+        ("how does deepseek proces training data", "training_strategy"),
+    ],
+)
+def test_everyday_ways_of_naming_things_find_the_fact(
+    engine: Engine, question: str, entry: str
+) -> None:
+    reply = engine.ask(question)
+    assert (reply.answered, reply.entry) == (True, entry)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much did GPT-4o cost to train?",  # another model than GPT-4
+        "qui est le patron de deepseek ?",  # the boss of DeepSeek is not in the article
+        "Give me Meta's exact dollar figure for developing Llama",  # no amount in the article
+        "Quelle méthode DeepSeek emploie-t-il pour entraîner ses IA ?",  # "emploie" is no job
+    ],
+)
+def test_look_alike_questions_do_not_get_the_wrong_fact(engine: Engine, question: str) -> None:
+    reply = engine.ask(question)
+    assert reply.entry in (None, "training_strategy")
+    assert reply.entry != "training_cost" and reply.entry != "meta_llama"
+
+
+def test_a_question_about_the_bot_is_never_a_fact(engine: Engine) -> None:
+    for question in ["Do you have a name I can call you by?", "présente-toi un peu"]:
+        reply = engine.ask(question)
+        assert (reply.kind, reply.entry) == ("chitchat", None)
+    assert engine.ask("is this an AI bubble?").kind != "chitchat"
+
+
+def test_what_the_article_is_about_gets_its_summary(engine: Engine) -> None:
+    reply = engine.ask("De quoi parle l'article, en gros ?")
+    assert reply.lang == "fr" and not reply.answered
+    assert engine.kb.article.summary.fr in reply.text and reply.question
