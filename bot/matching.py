@@ -587,7 +587,9 @@ _ABOUT_YOU = re.compile(
     r"\b(?:(?:tell me|parle moi|dis moi|dites moi|parlez moi)(?: a bit| a little| more| un peu)?"
     r" (?:about|de|sur) (?:yourself|toi|vous)|presente toi|presentez vous|introduce yourself|"
     r"(?:do you have|have you got|you got|as tu|t as|tu as|avez vous) (?:a|un) (?:name|nom)|"
-    r"(?:what|who) are you exactly|(?:t es|tu es|vous etes) quoi|"
+    r"(?:what|who) are you exactly|(?:t es|tu es|vous etes) (?:quoi|qui)|"
+    r"(?:humain|personne|quelqu un|human|person|someone) (?:derriere|behind) (?:l ecran|le clavier|"
+    r"ce bot|the screen|the keyboard|this bot|this)|"
     r"(?:une vraie personne|un humain|un etre humain|a real person|a human|someone real)"
     r"(?: (?:la|here|ici|behind this))? (?:ou|or) (?:c est |it s |is it |is this )?"
     r"(?:automatique|automated|automatic|a bot|un bot|une machine|a machine|un robot|a robot|"
@@ -675,17 +677,17 @@ def small_talk(text: str) -> SmallTalk | None:
     if any(w in _ARTICLE for w in found):
         return None  # "de quoi parle l'article ?" asks about the article, not about us
     if re.search(
-        r"\b(?:qui es|t es qui|tes qui|qui etes|who are|what are you|are you|es tu|tu es|"
-        r"what can you|what do you do|tu sers|sers a|tu fais quoi|que fais tu|help|aide)\b",
-        joined,
-    ):
-        return "who_are_you"
-    if re.search(
         r"\b(?:ca va|comment vas|comment allez|how are|how r (?:u|you)|how s it|how is it|"
         r"quoi de neuf|tu vas bien|vous allez bien|(?:you re|you are) (?:doing )?well)\b",
         joined,
     ):
         return "how_are_you"
+    if re.search(
+        r"\b(?:qui es|t es qui|tes qui|qui etes|who are|what are you|are you|es tu|tu es|"
+        r"what can you|what do you do|tu sers|sers a|tu fais quoi|que fais tu|help|aide)\b",
+        joined,
+    ):
+        return "who_are_you"
     for kind in _BY_PRIORITY:
         if any(w in _SMALLTALK[kind] or stem(w) in _KIND_STEMS[kind] for w in found):
             return kind
@@ -715,7 +717,8 @@ _MARKERS: dict[SmallTalk, frozenset[str]] = {
 _SEE_YOU = re.compile(r"(?<![\w+])[aà@] ?\+(?![\w+])")
 """"A+", "à +": French texting for "see you"."""
 _LEAVING = re.compile(
-    r"\b(?:a plus|a toute|a tte|a la prochaine|je (?:te|vous) laisse|je me (?:sauve|casse)|"
+    r"\b(?:a plus|a toute|a tte|a la prochaine|a demain|dodo|see you tomorrow|"
+    r"je (?:te|vous) laisse|je me (?:sauve|casse)|"
     r"je (?:vais|file) (?:me coucher|dormir|y aller)|bonne (?:soiree|nuit|journee|fin de)|"
     r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
     r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|"
@@ -728,6 +731,15 @@ _INSULTS = _wordset(
     "terrible horrible awful worst pire merde crap shit"
 )
 """Words of a user unhappy with the bot: an apology, not a fact, nor "I don't know"."""
+
+
+_HOW_ARE_YOU = re.compile(
+    r"\b(?:how s it going|how is it going|how are you|how r u|how are things|how you doing|"
+    r"comment (?:ca va|vas tu|allez vous|tu vas)|ca va bien|tu vas bien|vous allez bien)\b"
+)
+_ROGER = re.compile(
+    r"\b(?:(?:recu )?(?:5|cinq) sur (?:5|cinq)|loud and clear|roger that|copy that)\b"
+)
 
 
 def small_talk_marker(text: str) -> SmallTalk | None:
@@ -743,6 +755,10 @@ def small_talk_marker(text: str) -> SmallTalk | None:
         if said and all(t in _SMALLTALK_STEMS for t in tokens(joined[said.end() :])):
             # "wait, who am I chatting with here?" is about the bot; "is this an AI bubble?" not.
             return kind
+    if _HOW_ARE_YOU.search(joined):
+        return "how_are_you"  # "how's it going on your end today?"
+    if _ROGER.search(joined):
+        return "ack"
     if "?" in text or any(w in _ASKING for w in found):
         return None
     if _SEE_YOU.search(fold(text)) or _LEAVING.search(joined):

@@ -148,6 +148,10 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("hmm, who am I chatting with right now?", "who are you?"),
         ("je file me coucher, bonne nuit", "au revoir"),
         ("gotta run, talk soon", "bye"),
+        ("allez, dodo, à demain", "au revoir"),
+        ("how's it going on your side today?", "how are you?"),
+        ("bien reçu, cinq sur cinq", "ok"),
+        ("t'es qui au juste, y a un humain derrière l'écran ?", "qui es-tu ?"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
