@@ -430,12 +430,14 @@ class Engine:
             return replace(self.about(lang), question=question)
         verdict, matches = self.judge(question)
         best = matches[0].score if matches else 0.0
+        known = self._known_words(question)
         if (
-            verdict != "answer"
+            (verdict != "answer" or known == 0)
             and (talk := matching.small_talk_marker(question)) is not None
-            and self._known_words(question) <= 2
+            and known <= 2
         ):
-            # "Salut l'ami !", "thx m8": nothing to answer, but a greeting all the same. A
+            # "Salut l'ami !", "thx m8": nothing to answer, but a greeting all the same; an answer
+            # built on typo guesses alone ("en forme ?" read as "formation") gives way to it. A
             # message that half-matches a fact ("thanks, now the house ban") keeps its buttons.
             return Reply(question, "chitchat", lang, t[talk])
         if verdict == "answer":

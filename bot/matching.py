@@ -71,7 +71,7 @@ FR_STOP = _wordset(
     semaines correspond correspondent represente representent designe autres dizaines
     centaines milliers face veux veut voulait voulais voulu rapidement brievement
     nom rien compris pa pouvez pouvons savez dedans gros renvoie renvoient vais emploie
-    emploient employer employons employez
+    emploient employer employons employez principalement surtout essentiellement globalement
     """
 )
 EN_STOP = _wordset(
@@ -98,6 +98,7 @@ EN_STOP = _wordset(
     refer refers referring represent represents correspond corresponds zero up tens dozens
     hundreds thousands want wants wanted wanting nutshell briefly brief quickly
     don doesn didn isn aren wasn ve ll im both try trying own back lol lmao rn ppl wait
+    mainly mostly essentially largely primarily
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -295,6 +296,8 @@ def stem(token: str) -> str:
 
 _THINK_TANK = re.compile(r"\bthink[ -]?tanks?\b")
 _WHITE_HOUSE = re.compile(r"\b(?:white[ -]?house|maison[ -]?blanche)\b")
+_IN_SHAPE = re.compile(r"\b(?:en|la|pleine|bonne|grande) forme\b")
+""""En forme ?" asks how we are; "forme" alone stems like "formation", the article's training."""
 _GPT4O = re.compile(r"\b(?:gpt[ -]?)?4o\b|\bgpt[ -]4[ -]o\b")
 """"GPT-4o" is another model than the article's GPT-4, not GPT-4 and a letter."""
 _BOSS = re.compile(r"\b(?:patron|patrons|patronne|boss|bosses|chef|chefs)\b")
@@ -317,6 +320,7 @@ def words(text: str) -> list[str]:
     folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
     folded = _THINK_TANK.sub("thinktank", _COMPOUNDS.sub(r"\1\2\3", folded))
     folded = _GPT4O.sub("gpt4o", _WHITE_HOUSE.sub("whitehouse", folded))
+    folded = _IN_SHAPE.sub("enforme", folded)
     if _BOSS.search(folded):
         for context, meaning in _BOSS_OF:
             if context.search(folded):
@@ -588,6 +592,13 @@ _ABOUT_YOU = re.compile(
     r" (?:about|de|sur) (?:yourself|toi|vous)|presente toi|presentez vous|introduce yourself|"
     r"(?:do you have|have you got|you got|as tu|t as|tu as|avez vous) (?:a|un) (?:name|nom)|"
     r"(?:what|who) are you exactly|(?:t es|tu es|vous etes) (?:quoi|qui)|"
+    r"(?:who|whom|what) am i (?:talking|chatting|speaking|texting) (?:to|with)|"
+    r"(?:texting|talking to|chatting with|speaking to|speaking with|parle a|parle avec|ecris a) "
+    r"(?:a real person|a human|a bot|a machine|un humain|une vraie personne|un robot)|"
+    r"(?:real person|human|humain|vraie personne) (?:or|ou) (?:some |a |an |un |une )?(?:program|"
+    r"programme|bot|robot|machine|ai|ia|software|logiciel)|"
+    r"(?:tu es|t es|vous etes|are you) capables?|what can you (?:do|help)|sur quels sujets|"
+    r"(?:which|what) topics|tu sais faire quoi|que sais tu faire|"
     r"(?:humain|personne|quelqu un|human|person|someone) (?:derriere|behind) (?:l ecran|le clavier|"
     r"ce bot|the screen|the keyboard|this bot|this)|"
     r"(?:une vraie personne|un humain|un etre humain|a real person|a human|someone real)"
@@ -697,12 +708,12 @@ def small_talk(text: str) -> SmallTalk | None:
 
 _ASKING = _wordset(
     "quoi koi qui quel quelle quels quelles comment pourquoi pk pq combien cb ou quand "
-    "what wat who whom whose how why when where which est"
+    "what wat who whom whose how why when where which"
 )
 _MARKERS: dict[SmallTalk, frozenset[str]] = {
     "thanks": _wordset(
-        "merci merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers bravo "
-        "remercie gracias danke grazie"
+        "merci mercis merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers "
+        "bravo remercie gracias danke grazie appreciate appreciated"
     ),
     "bye": _wordset(
         "bye byebye revoir ciao tchao goodbye cya adieu adios farewell ttyl goodnight gn bisous "
@@ -721,21 +732,29 @@ _LEAVING = re.compile(
     r"je (?:te|vous) laisse|je me (?:sauve|casse)|"
     r"je (?:vais|file) (?:me coucher|dormir|y aller)|bonne (?:soiree|nuit|journee|fin de)|"
     r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
-    r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|"
+    r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|flip side|"
     r"i m (?:off|out)|heading (?:off|out)|good ?night)\b"
 )
 """A goodbye said in a phrase rather than a word."""
 _INSULTS = _wordset(
     "nul nulle nuls naze debile idiot idiote stupide stupid dumb useless worthless pathetic "
     "sucks suck con conne cretin abruti imbecile incompetent inutile rubbish garbage trash "
-    "terrible horrible awful worst pire merde crap shit"
+    "terrible horrible awful worst pire merde crap shit calamite catastrophe catastrophique pourri "
+    "pourrie bidon nulos relou chiant waste joke clown moron lame annoying agacant decevant"
 )
 """Words of a user unhappy with the bot: an apology, not a fact, nor "I don't know"."""
 
 
 _HOW_ARE_YOU = re.compile(
     r"\b(?:how s it going|how is it going|how are you|how r u|how are things|how you doing|"
-    r"comment (?:ca va|vas tu|allez vous|tu vas)|ca va bien|tu vas bien|vous allez bien)\b"
+    r"comment (?:ca va|vas tu|allez vous|tu vas)|ca va bien|tu vas bien|vous allez bien|enforme|"
+    r"ca gaze|(?:ta|la|votre) journee se passe|se passe bien|"
+    r"(?:your|ur) day (?:going|been))\b"
+)
+_THANKS_PHRASE = re.compile(
+    r"\b(?:ta (?:very much|muchly|mate|pal|love)|(?:great|good|nice|awesome) (?:job|work|answer)|"
+    r"(?:very|super|really|so|tres|trop|vraiment) (?:helpful|utile|clair|clear)|well done|"
+    r"bien joue|ce qu il (?:me )?fallait|that (?:cleared|helped|helps)|ca m (?:aide|a aide))\b"
 )
 _ROGER = re.compile(
     r"\b(?:(?:recu )?(?:5|cinq) sur (?:5|cinq)|loud and clear|roger that|copy that)\b"
@@ -759,7 +778,9 @@ def small_talk_marker(text: str) -> SmallTalk | None:
         return "how_are_you"  # "how's it going on your end today?"
     if _ROGER.search(joined):
         return "ack"
-    if "?" in text or any(w in _ASKING for w in found):
+    if _THANKS_PHRASE.search(joined):
+        return "thanks"
+    if any(w in _ASKING for w in found):
         return None
     if _SEE_YOU.search(fold(text)) or _LEAVING.search(joined):
         return "bye"
@@ -1023,6 +1044,21 @@ def _misspelt(rest: list[str], suffix: list[str]) -> bool:
     )
 
 
+_LONG_STOP_STEMS = tuple(sorted({stem(w) for w in STOP_WORDS if len(w) >= 6}))
+
+
+@lru_cache(maxsize=1 << 12)
+def _misspelt_stop_word(token: str) -> bool:
+    """A word one letter away from a long stop word ("exacly", "mainy"); only ever asked of words
+    the knowledge base does not know, so "cost" can never be mistaken for "most"."""
+    if len(token) < 5 or token[0].isdigit():
+        return False
+    return (
+        process.extractOne(token, _LONG_STOP_STEMS, scorer=distance.OSA.distance, score_cutoff=1)
+        is not None
+    )
+
+
 def search(
     question: str,
     index: Index,
@@ -1055,6 +1091,10 @@ def search(
             # A word the knowledge file says it cannot answer about: full weight, no match.
             resolved.append(None)
             weights.append(index.unknown_idf * off_topic_weight)
+        elif hit is None and _misspelt_stop_word(tok):
+            # "exacly", "becuase": a filler typed wrong says nothing about the subject.
+            resolved.append(None)
+            weights.append(0.0)
         elif hit is None:
             # Words the knowledge base never uses count against every entry, the first one fully
             # (it is often the question's real subject), later ones less: long questions ramble.
@@ -1085,7 +1125,11 @@ def search(
     else:
         rarest = min(found, key=lambda f: len(index.postings[f[0]]))[0]
         shortlist = list(index.postings[rarest][: candidates * 4])
-    q_text = " ".join(hit[0] if hit else tok for hit, tok in zip(resolved, q_tokens, strict=True))
+    q_text = " ".join(
+        hit[0] if hit else tok
+        for hit, tok, weight in zip(resolved, q_tokens, weights, strict=True)
+        if hit or weight
+    )
     left_out = -1 if exclude_variant is None else index.variant_owner[exclude_variant]
     # Every shortlisted entry's variants scored in one rapidfuzz call (the query is processed
     # once, the loop runs in C); an entry's similarity is its best variant's score.

@@ -66,7 +66,7 @@ def measure(engine: Engine, split: str) -> Quality:
 
 if __name__ == "__main__":
     shipped = Engine.from_path(DATA.parent.parent / "knowledge" / "deepseek.yaml")
-    for name in ("tuning", "dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "heldout"):
+    for name in ("tuning", "dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8"):
         m = measure(shipped, name)
         print(
             f"{name}: in-scope top-1 {m.accuracy:.1%} ({m.in_scope}), "

@@ -152,6 +152,12 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("how's it going on your side today?", "how are you?"),
         ("bien reçu, cinq sur cinq", "ok"),
         ("t'es qui au juste, y a un humain derrière l'écran ?", "qui es-tu ?"),
+        ("coucou, en forme ce matin ?", "ça va ?"),
+        ("mille mercis, c'est tout à fait ce qu'il me fallait", "merci"),
+        ("well done, super helpful", "thanks"),
+        ("Hi, is anybody there?", "hello"),
+        ("am I chatting with a human or some software?", "who are you?"),
+        ("tu es capable de quoi au juste ?", "qui es-tu ?"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
@@ -163,7 +169,12 @@ def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
 
 
 @pytest.mark.parametrize(
-    ("message", "lang"), [("t'es vraiment nul", "fr"), ("you're useless", "en")]
+    ("message", "lang"),
+    [
+        ("t'es vraiment nul", "fr"),
+        ("you're useless", "en"),
+        ("franchement, une calamité ce bot", "fr"),
+    ],
 )
 def test_an_unhappy_user_gets_an_apology_and_a_way_forward(
     engine: Engine, message: str, lang: str

@@ -279,3 +279,10 @@ def test_a_word_only_one_variant_uses_is_weaker_evidence_than_a_shared_one() -> 
     # Leave-one-out (the lint) sees the entry as if the second "best" had never been written.
     added = len(shared.variants) - 1
     assert matching.search(question, shared, exclude_variant=added)[0].coverage == once.coverage
+
+
+def test_a_filler_typed_wrong_is_ignored_not_taken_for_the_subject(engine: Engine) -> None:
+    assert engine.ask("wat is deepseek exacly").entry == "deepseek_overview"
+    exact = matching.search("what is deepseek exactly", engine.index)[0]
+    typo = matching.search("what is deepseek exacly", engine.index)[0]
+    assert typo.key == exact.key and typo.coverage == exact.coverage
