@@ -245,13 +245,22 @@ _TENS = {
 }
 
 
+_HALF = frozenset({"demi", "demie"})
+
+
 def _numbers_in_words(raw: list[str]) -> list[str]:
-    """ "six" -> "6", "soixante-quinze" / "seventy five" -> "75", "cinq virgule cinq" -> "5,5":
-    figures are asked for in words."""
+    """ "six" -> "6", "soixante-quinze" / "seventy five" -> "75", "cinq virgule cinq" -> "5,5",
+    "five and a half" -> "5,5": figures are asked for in words."""
     out: list[str] = []
     for word in raw:
         value = _UNITS.get(word, _TENS.get(word))
-        if value is None:
+        if word in _HALF and len(out) >= 2 and out[-1] in ("and", "et") and out[-2].isdigit():
+            out[-2:] = [f"{out[-2]},5"]  # "five and a half", "cinq et demi"
+        elif word == "half" and len(out) >= 3 and out[-2:] == ["and", "a"] and out[-3].isdigit():
+            out[-3:] = [f"{out[-3]},5"]
+        elif word in _HALF and len(out) >= 3 and out[-1] == "et" and out[-3].isdigit():
+            out[-3:] = [f"{out[-3]},5", out[-2]]  # "cinq milliards et demi"
+        elif value is None:
             out.append(word)
         elif len(out) >= 2 and out[-1] in ("virgule", "point") and out[-2].isdigit():
             out[-2:] = [f"{out[-2]},{value}"]

@@ -286,3 +286,15 @@ def test_a_filler_typed_wrong_is_ignored_not_taken_for_the_subject(engine: Engin
     exact = matching.search("what is deepseek exactly", engine.index)[0]
     typo = matching.search("what is deepseek exacly", engine.index)[0]
     assert typo.key == exact.key and typo.coverage == exact.coverage
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("cinq virgule cinq milliards", "5.5"),
+        ("five and a half billion", "5.5"),
+        ("cinq milliards et demi", "5.5"),
+    ],
+)
+def test_decimals_written_in_words_are_numbers(text: str, number: str) -> None:
+    assert number in matching.tokens(text)
