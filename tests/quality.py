@@ -64,9 +64,23 @@ def measure(engine: Engine, split: str) -> Quality:
     return q
 
 
+def splits() -> list[str]:
+    """Every question set in `tests/data`, tuning first, the held-out one last."""
+    names = [p.stem.removeprefix("questions_") for p in DATA.glob("questions_*.jsonl")]
+
+    def order(name: str) -> tuple[int, int]:
+        if name == "tuning":
+            return (0, 0)
+        if name == "heldout":
+            return (2, 0)
+        return (1, int(name.removeprefix("dev") or 1))
+
+    return sorted(names, key=order)
+
+
 if __name__ == "__main__":
     shipped = Engine.from_path(DATA.parent.parent / "knowledge" / "deepseek.yaml")
-    for name in ("tuning", "dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8"):
+    for name in splits():
         m = measure(shipped, name)
         print(
             f"{name}: in-scope top-1 {m.accuracy:.1%} ({m.in_scope}), "
