@@ -422,23 +422,13 @@ class Engine:
                 question, "prompt", lang, t["too_long"].format(limit=matching.MAX_QUESTION_CHARS)
             )
         talk = matching.small_talk(question)
-        if talk is None and matching.about_the_bot(question):
-            talk = "who_are_you"
         if talk is not None:
             return Reply(question, "chitchat", lang, t[talk])
         if matching.asks_about_the_article(question):
             return replace(self.about(lang), question=question)
         verdict, matches = self.judge(question)
         best = matches[0].score if matches else 0.0
-        known = self._known_words(question)
-        if (
-            (verdict != "answer" or known == 0)
-            and (talk := matching.small_talk_marker(question)) is not None
-            and known <= 2
-        ):
-            # "Salut l'ami !", "thx m8": nothing to answer, but a greeting all the same; an answer
-            # built on typo guesses alone ("en forme ?" read as "formation") gives way to it. A
-            # message that half-matches a fact ("thanks, now the house ban") keeps its buttons.
+        if (talk := self._small_talk_around(question, verdict)) is not None:
             return Reply(question, "chitchat", lang, t[talk])
         if verdict == "answer":
             return self.reply_for(matches[0].key, lang, question=question, score=best)
@@ -483,16 +473,20 @@ class Engine:
             return verdict, counted + rest
         return decide(matches, words=words), matches
 
-    def _known_words(self, question: str) -> int:
-        """How many of the question's words the knowledge file uses as they are written; a word
-        it says it cannot answer about counts as many: the question is about that."""
-        known = 0
-        for tok in set(matching.tokens(question)):
-            hit = matching.resolve(tok, self.index)
-            if hit == (matching.OFF_TOPIC, 1.0):
-                return len(question)
-            known += hit is not None and hit[1] == 1.0
-        return known
+    def _small_talk_around(self, question: str, verdict: Verdict) -> matching.SmallTalk | None:
+        """ "Salut l'ami !", "thx m8": a greeting around words we do not know is still one.
+
+        It gives way to an answer, unless that answer rests on typo guesses alone ("en forme ?"
+        read as "formation"); a message using three known words ("thanks, now the house ban")
+        or a word the article cannot answer about ("hi, who founded it") is a question."""
+        talk = matching.small_talk_marker(question)
+        if talk is None:
+            return None
+        hits = [matching.resolve(tok, self.index) for tok in set(matching.tokens(question))]
+        if (matching.OFF_TOPIC, 1.0) in hits:
+            return None
+        known = sum(hit is not None and hit[1] == 1.0 for hit in hits)
+        return talk if known <= 2 and (verdict != "answer" or known == 0) else None
 
     def _unknown_number(self, question: str) -> bool:
         """Whether the question cites a number, or a rank ("troisième", "fourth"), that

@@ -620,10 +620,6 @@ up: "do you have a name I can call you by?" is not about the wake-up call."""
 _ARTICLE = _wordset("article articles texte papier piece text")
 
 
-def about_the_bot(text: str) -> bool:
-    return _ABOUT_YOU.search(" ".join(words(text))) is not None
-
-
 def asks_about_the_article(text: str) -> bool:
     """ "De quoi parle l'article ?": no content word but the article itself."""
     return not tokens(text) and any(w in _ARTICLE for w in words(text))
@@ -673,11 +669,13 @@ def small_talk(text: str) -> SmallTalk | None:
     """Greetings, thanks and the like: they get a friendly word, never a fact.
 
     Small talk is a message whose every content word is a small-talk word; "bonjour, combien
-    coûte R1 ?" is a question.
+    coûte R1 ?" is a question. A question about the bot is small talk wherever it is asked.
     """
     found = [_small_talk_spelling(w) for w in words(text)]
     if not found:
         return _emoji_talk(text)
+    if _ABOUT_YOU.search(" ".join(found)):
+        return "who_are_you"
     if len(found) > 12:
         return None
     text = " ".join(found)
