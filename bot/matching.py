@@ -769,11 +769,13 @@ _ROGER = re.compile(
 
 
 def small_talk_marker(text: str) -> SmallTalk | None:
-    """The kind of a greeting, thanks or goodbye word in a message that asks nothing.
+    """The kind of small talk a message makes around words we may not know.
 
-    "Salut l'ami !", "thx m8", "bye, have a good one": small talk around a word we do not know.
-    A message with a question mark or a question word is a question, and never small talk by
-    this rule ("salut, c'est quoi le bitcoin ?" deserves "I don't know")."""
+    "Salut l'ami !", "thx m8", "bye, have a good one", "how's it going on your end?": phrases
+    about the bot, how we are, thanks and acks count wherever they are; a greeting, goodbye or
+    insult word only in a message with no question word ("salut, c'est quoi le bitcoin ?"
+    deserves "I don't know"). The engine decides whether the rest of the message is a question.
+    """
     found = [_small_talk_spelling(w) for w in words(text)]
     joined = " ".join(found)
     for pattern, kind in _SMALLTALK_PHRASES:
