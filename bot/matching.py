@@ -98,7 +98,7 @@ EN_STOP = _wordset(
     refer refers referring represent represents correspond corresponds zero up tens dozens
     hundreds thousands want wants wanted wanting nutshell briefly brief quickly
     don doesn didn isn aren wasn ve ll im both try trying own back lol lmao rn ppl wait
-    mainly mostly essentially largely primarily
+    mainly mostly essentially largely primarily goodmorning goodevening goodday goodafternoon
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -305,6 +305,8 @@ def stem(token: str) -> str:
 
 _THINK_TANK = re.compile(r"\bthink[ -]?tanks?\b")
 _WHITE_HOUSE = re.compile(r"\b(?:white[ -]?house|maison[ -]?blanche)\b")
+_GOOD_DAY = re.compile(r"\bgood (morning|evening|day|afternoon|night)\b")
+""""Good day, how much is R1?": one greeting word, not "good" and the "day" Trump spoke."""
 _IN_SHAPE = re.compile(r"\b(?:en|la|pleine|bonne|grande) forme\b")
 """"En forme ?" asks how we are; "forme" alone stems like "formation", the article's training."""
 _GPT4O = re.compile(r"\b(?:gpt[ -]?)?4o\b|\bgpt[ -]4[ -]o\b")
@@ -329,7 +331,7 @@ def words(text: str) -> list[str]:
     folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
     folded = _THINK_TANK.sub("thinktank", _COMPOUNDS.sub(r"\1\2\3", folded))
     folded = _GPT4O.sub("gpt4o", _WHITE_HOUSE.sub("whitehouse", folded))
-    folded = _IN_SHAPE.sub("enforme", folded)
+    folded = _GOOD_DAY.sub(r"good\1", _IN_SHAPE.sub("enforme", folded))
     if _BOSS.search(folded):
         for context, meaning in _BOSS_OF:
             if context.search(folded):
@@ -607,7 +609,9 @@ _ABOUT_YOU = re.compile(
     r"(?:real person|human|humain|vraie personne) (?:or|ou) (?:some |a |an |un |une )?(?:program|"
     r"programme|bot|robot|machine|ai|ia|software|logiciel)|"
     r"(?:tu es|t es|vous etes|are you) capables?|what can you (?:do|help)|sur quels sujets|"
-    r"(?:which|what) topics|tu sais faire quoi|que sais tu faire|"
+    r"(?:which|what) topics|tu sais faire quoi|que sais tu faire|(?:your|tes|vos) (?:skills|"
+    r"competences)|what are you good (?:at|for)|any good for|a quoi tu sers|tu sors d ou|"
+    r"d ou tu sors|where (?:are you|do you come) from|"
     r"(?:humain|personne|quelqu un|human|person|someone) (?:derriere|behind) (?:l ecran|le clavier|"
     r"ce bot|the screen|the keyboard|this bot|this)|"
     r"(?:une vraie personne|un humain|un etre humain|a real person|a human|someone real)"
@@ -723,20 +727,23 @@ _MARKERS: dict[SmallTalk, frozenset[str]] = {
         "bravo remercie gracias danke grazie appreciate appreciated"
     ),
     "bye": _wordset(
-        "bye byebye revoir ciao tchao goodbye cya adieu adios farewell ttyl goodnight gn bisous "
-        "bises"
+        "bye byebye revoir revoyure ciao tchao goodbye cya adieu adios farewell ttyl goodnight gn "
+        "bisous bises"
     ),
     "greeting": _wordset(
         "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr wesh howdy heya "
-        "helo hii hiii heyy salam gm morning"
+        "helo hii hiii heyy salam gm morning goodmorning goodevening goodday goodafternoon"
     ),
 }
 """Words that make a message small talk whatever else it says, as long as it asks nothing."""
+_GREETING_PHRASE = re.compile(r"\b(?:rise and shine|top o the (?:day|morning))\b")
 _SEE_YOU = re.compile(r"(?<![\w+])[aà@] ?\+(?![\w+])")
 """"A+", "à +": French texting for "see you"."""
 _LEAVING = re.compile(
     r"\b(?:a plus|a toute|a tte|a la prochaine|a demain|dodo|see you tomorrow|"
-    r"je (?:te|vous) laisse|je me (?:sauve|casse)|"
+    r"je (?:te|vous) laisse|je me (?:sauve|casse|tire)|je file|je dois (?:y aller|filer|partir)|"
+    r"(?:belle|bonne) (?:soiree|nuit|journee|continuation|fin de journee)|"
+    r"have a (?:good|nice|great|lovely) (?:one|day|evening|night|weekend)|"
     r"je (?:vais|file) (?:me coucher|dormir|y aller)|bonne (?:soiree|nuit|journee|fin de)|"
     r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
     r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|flip side|"
@@ -747,7 +754,7 @@ _INSULTS = _wordset(
     "nul nulle nuls naze debile idiot idiote stupide stupid dumb useless worthless pathetic "
     "sucks suck con conne cretin abruti imbecile incompetent inutile rubbish garbage trash "
     "terrible horrible awful worst pire merde crap shit calamite catastrophe catastrophique pourri "
-    "pourrie bidon nulos relou chiant waste joke clown moron lame annoying agacant decevant"
+    "pourrie bidon nulos relou chiant waste joke clown moron lame annoying agacant decevant teapot"
 )
 """Words of a user unhappy with the bot: an apology, not a fact, nor "I don't know"."""
 
@@ -761,10 +768,14 @@ _HOW_ARE_YOU = re.compile(
 _THANKS_PHRASE = re.compile(
     r"\b(?:ta (?:very much|muchly|mate|pal|love)|(?:great|good|nice|awesome) (?:job|work|answer)|"
     r"(?:very|super|really|so|tres|trop|vraiment) (?:helpful|utile|clair|clear)|well done|"
-    r"bien joue|ce qu il (?:me )?fallait|that (?:cleared|helped|helps)|ca m (?:aide|a aide))\b"
+    r"bien joue|ce qu il (?:me )?fallait|that (?:cleared|helped|helps)|ca m (?:aide|a aide)|"
+    r"chapeau|hats off|kudos|you re (?:a star|the best|a legend|brilliant)|"
+    r"t es (?:le meilleur|top)|"
+    r"(?:brilliant|perfect|parfait|genial|excellent)(?: merci| thanks)?$)\b"
 )
 _ROGER = re.compile(
-    r"\b(?:(?:recu )?(?:5|cinq) sur (?:5|cinq)|loud and clear|roger that|copy that)\b"
+    r"\b(?:(?:recu )?(?:5|cinq) sur (?:5|cinq)|loud and clear|roger that|copy that|gotcha|got it|"
+    r"makes sense|fair enough|pige|c est note|ok ca marche)\b"
 )
 
 
@@ -793,6 +804,8 @@ def small_talk_marker(text: str) -> SmallTalk | None:
         return None
     if _SEE_YOU.search(fold(text)) or _LEAVING.search(joined):
         return "bye"
+    if _GREETING_PHRASE.search(joined):
+        return "greeting"
     if any(w in _INSULTS for w in found):
         return "complaint"
     for kind, marks in _MARKERS.items():

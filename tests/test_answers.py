@@ -158,6 +158,10 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("Hi, is anybody there?", "hello"),
         ("am I chatting with a human or some software?", "who are you?"),
         ("tu es capable de quoi au juste ?", "qui es-tu ?"),
+        ("allez je file, à la revoyure", "au revoir"),
+        ("chapeau bas, c'était limpide", "merci"),
+        ("gotcha, makes sense now", "understood"),
+        ("what are your skills, apart from this article?", "who are you?"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
@@ -327,6 +331,7 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("Are Meta's bosses rethinking their AI spending?", "meta_llama"),
         ("les patrons de facebook doutent de leurs dépenses ?", "meta_llama"),
         ("how does deepseek proces training data", "training_strategy"),
+        ("good day, how much is r1?", "r1_pricing"),
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(
