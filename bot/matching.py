@@ -742,9 +742,9 @@ _SEE_YOU = re.compile(r"(?<![\w+])[aà@] ?\+(?![\w+])")
 _LEAVING = re.compile(
     r"\b(?:a plus|a toute|a tte|a la prochaine|a demain|dodo|see you tomorrow|"
     r"je (?:te|vous) laisse|je me (?:sauve|casse|tire)|je file|je dois (?:y aller|filer|partir)|"
-    r"(?:belle|bonne) (?:soiree|nuit|journee|continuation|fin de journee)|"
+    r"(?:belle|bonne) (?:soiree|nuit|journee|continuation|fin de)|"
     r"have a (?:good|nice|great|lovely) (?:one|day|evening|night|weekend)|"
-    r"je (?:vais|file) (?:me coucher|dormir|y aller)|bonne (?:soiree|nuit|journee|fin de)|"
+    r"je (?:vais|file) (?:me coucher|dormir|y aller)|"
     r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
     r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|flip side|"
     r"i m (?:off|out)|heading (?:off|out)|good ?night)\b"
@@ -779,6 +779,13 @@ _ROGER = re.compile(
 )
 
 
+_WHO_ARE_YOU_ANYWHERE = tuple(
+    re.compile(rf"\b(?:{pattern.pattern})\b")
+    for pattern, kind in _SMALLTALK_PHRASES
+    if kind == "who_are_you"
+)
+
+
 def small_talk_marker(text: str) -> SmallTalk | None:
     """The kind of small talk a message makes around words we may not know.
 
@@ -789,11 +796,11 @@ def small_talk_marker(text: str) -> SmallTalk | None:
     """
     found = [_small_talk_spelling(w) for w in words(text)]
     joined = " ".join(found)
-    for pattern, kind in _SMALLTALK_PHRASES:
-        said = re.search(rf"\b(?:{pattern.pattern})\b", joined) if kind == "who_are_you" else None
+    for pattern in _WHO_ARE_YOU_ANYWHERE:
+        said = pattern.search(joined)
         if said and all(t in _SMALLTALK_STEMS for t in tokens(joined[said.end() :])):
             # "wait, who am I chatting with here?" is about the bot; "is this an AI bubble?" not.
-            return kind
+            return "who_are_you"
     if _HOW_ARE_YOU.search(joined):
         return "how_are_you"  # "how's it going on your end today?"
     if _ROGER.search(joined):
