@@ -479,12 +479,16 @@ class Engine:
         It gives way to an answer, unless that answer rests on typo guesses alone ("en forme ?"
         read as "formation"); a message using three known words ("thanks, now the house ban")
         or a word the article cannot answer about ("hi, who founded it") is a question."""
-        talk = matching.small_talk_marker(question)
-        if talk is None:
+        marked = matching.small_talk_marker(question)
+        if marked is None:
             return None
-        hits = [matching.resolve(tok, self.index) for tok in set(matching.tokens(question))]
-        if (matching.OFF_TOPIC, 1.0) in hits:
+        talk, rest = marked
+        if any(
+            matching.resolve(tok, self.index) == (matching.OFF_TOPIC, 1.0)
+            for tok in set(matching.tokens(question))
+        ):
             return None
+        hits = [matching.resolve(tok, self.index) for tok in set(matching.tokens(rest))]
         known = sum(hit is not None and hit[1] == 1.0 for hit in hits)
         return talk if known <= 2 and (verdict != "answer" or known == 0) else None
 

@@ -530,11 +530,17 @@ _SMALLTALK_WORDS = frozenset().union(*_SMALLTALK.values()) | _wordset(
 _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], SmallTalk], ...] = (
     (
         re.compile(
-            r"(?:are|r) (?:you|u)(?: an?)? (?:ai|ia|bot|robot|chatbot|chatgpt|human|real|person)"
+            r"(?:are|r) (?:you|u)(?: an?)? (?:ai|ia|bot|robot|chatbot|chatgpt|human|real|person|"
+            r"artificial intelligence)"
             r"|(?:es tu|t es|tu es|etes vous|vous etes)(?: une?)? (?:ia|ai|bot|robot|chatbot|"
-            r"chatgpt|humain|vrai|personne|reel)"
-            r"|(?:who|what) (?:made|built|created|programmed|trained) (?:you|u)"
-            r"|qui (?:t a|vous a) (?:cree|creee|fait|programme|concu|entraine)"
+            r"chatgpt|humain|vrai|personne|reel|intelligence artificielle)"
+            r"|(?:who|what) (?:made|built|created|programmed|trained|designed|wrote) "
+            r"(?:you|u|this bot|the bot|this thing)"
+            r"|qui (?:t a|vous a|a) (?:cree|creee|fait|programme|concu|entraine|code)"
+            r"(?: (?:ce|le) (?:bot|robot))?"
+            r"|why (?:were|was) (?:you|u|this bot) (?:made|created|built)"
+            r"|(?:how old are (?:you|u)|(?:tu as|t as|as tu|avez vous) quel age|"
+            r"quel age (?:as tu|tu as|avez vous))"
         ),
         "who_are_you",
     ),
@@ -602,14 +608,19 @@ _ABOUT_YOU = re.compile(
     r"\b(?:(?:tell me|parle moi|dis moi|dites moi|parlez moi)(?: a bit| a little| more| un peu)?"
     r" (?:about|de|sur) (?:yourself|toi|vous)|presente toi|presentez vous|introduce yourself|"
     r"(?:do you have|have you got|you got|as tu|t as|tu as|avez vous) (?:a|un) (?:name|nom)|"
-    r"(?:what|who) are you exactly|(?:t es|tu es|vous etes) (?:quoi|qui)|"
+    r"(?:what|who) are you exactly|(?:what|who) (?:you are|you re|u r) (?:exactly|really)|"
+    r"(?:t es|tu es|vous etes) (?:quoi|qui)|tu te presentes|vous vous presentez|"
+    r"(?:on t a|on vous a|t as ete|tu as ete) (?:cree|creee|fait|concu|programme)e? pour|"
+    r"pourquoi (?:on t a|on vous a) (?:cree|fait|concu)|"
     r"(?:who|whom|what) am i (?:talking|chatting|speaking|texting) (?:to|with)|"
     r"(?:texting|talking to|chatting with|speaking to|speaking with|parle a|parle avec|ecris a) "
     r"(?:a real person|a human|a bot|a machine|un humain|une vraie personne|un robot)|"
     r"(?:real person|human|humain|vraie personne) (?:or|ou) (?:some |a |an |un |une )?(?:program|"
     r"programme|bot|robot|machine|ai|ia|software|logiciel)|"
-    r"(?:tu es|t es|vous etes|are you) capables?|what can you (?:do|help)|sur quels sujets|"
-    r"(?:which|what) topics|tu sais faire quoi|que sais tu faire|(?:your|tes|vos) (?:skills|"
+    r"(?:tu es|t es|vous etes|are you) capables?|what can you (?:do|help)|"
+    r"(?:sur|de) quels? (?:genres? de |types? de |sortes? de )?(?:sujets|themes)|"
+    r"(?:which|what)(?: kinds? of| sorts? of| types? of)? (?:topics|subjects)|"
+    r"tu sais faire quoi|que sais tu faire|(?:your|tes|vos) (?:skills|"
     r"competences)|what are you good (?:at|for)|any good for|a quoi tu sers|tu sors d ou|"
     r"d ou tu sors|where (?:are you|do you come) from|"
     r"(?:humain|personne|quelqu un|human|person|someone) (?:derriere|behind) (?:l ecran|le clavier|"
@@ -736,7 +747,10 @@ _MARKERS: dict[SmallTalk, frozenset[str]] = {
     ),
 }
 """Words that make a message small talk whatever else it says, as long as it asks nothing."""
-_GREETING_PHRASE = re.compile(r"\b(?:rise and shine|top o the (?:day|morning))\b")
+_GREETING_PHRASE = re.compile(
+    r"\b(?:rise and shine|top o the (?:day|morning)|g day|(?:nice|pleased|glad) to meet (?:you|u)|"
+    r"enchantee?|(?:ravie?|content|contente) de (?:te|vous) (?:rencontrer|connaitre))\b"
+)
 _SEE_YOU = re.compile(r"(?<![\w+])[aà@] ?\+(?![\w+])")
 """"A+", "à +": French texting for "see you"."""
 _LEAVING = re.compile(
@@ -747,14 +761,17 @@ _LEAVING = re.compile(
     r"je (?:vais|file) (?:me coucher|dormir|y aller)|"
     r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
     r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|flip side|"
-    r"i m (?:off|out)|heading (?:off|out)|good ?night)\b"
+    r"i m (?:off|out)|heading (?:off|out)|good ?night|take care|until next time|"
+    r"(?:see|catch|talk to) (?:you|u|ya) (?:next time|another time|later)|"
+    r"(?:prends|prenez) soin de (?:toi|vous)|a la revoyure|au plaisir)\b"
 )
 """A goodbye said in a phrase rather than a word."""
 _INSULTS = _wordset(
     "nul nulle nuls naze debile idiot idiote stupide stupid dumb useless worthless pathetic "
     "sucks suck con conne cretin abruti imbecile incompetent inutile rubbish garbage trash "
     "terrible horrible awful worst pire merde crap shit calamite catastrophe catastrophique pourri "
-    "pourrie bidon nulos relou chiant waste joke clown moron lame annoying agacant decevant teapot"
+    "pourrie bidon nulos relou chiant waste joke clown moron lame annoying agacant decevant teapot "
+    "bete betes"
 )
 """Words of a user unhappy with the bot: an apology, not a fact, nor "I don't know"."""
 
@@ -762,7 +779,8 @@ _INSULTS = _wordset(
 _HOW_ARE_YOU = re.compile(
     r"\b(?:how s it going|how is it going|how are you|how r u|how are things|how you doing|"
     r"comment (?:ca va|vas tu|allez vous|tu vas)|ca va bien|tu vas bien|vous allez bien|enforme|"
-    r"ca gaze|(?:ta|la|votre) journee se passe|se passe bien|"
+    r"ca gaze|(?:ta|la|votre) journee se passe|se passe bien|quoi de (?:neuf|9|beau)|"
+    r"(?:what s|whats) (?:new|good)(?: with (?:you|u))?|how have you been|"
     r"(?:your|ur) day (?:going|been))\b"
 )
 _THANKS_PHRASE = re.compile(
@@ -770,7 +788,9 @@ _THANKS_PHRASE = re.compile(
     r"(?:very|super|really|so|tres|trop|vraiment) (?:helpful|utile|clair|clear)|well done|"
     r"bien joue|ce qu il (?:me )?fallait|that (?:cleared|helped|helps)|ca m (?:aide|a aide)|"
     r"chapeau|hats off|kudos|you re (?:a star|the best|a legend|brilliant)|"
-    r"t es (?:le meilleur|top)|"
+    r"t es (?:le meilleur|top)|(?:t es|tu es|vous etes) (?:intelligent|intelligente|genial|geniale|"
+    r"fort|forte|balaise|doue|douee)|(?:you re|you are|ur|u r) (?:smart|clever|good|great|"
+    r"awesome|amazing)|(?:i|we) (?:love|like) (?:you|u|this bot)|je (?:t aime|t adore|vous adore)|"
     r"(?:brilliant|perfect|parfait|genial|excellent)(?: merci| thanks)?$)\b"
 )
 _ROGER = re.compile(
@@ -786,38 +806,45 @@ _WHO_ARE_YOU_ANYWHERE = tuple(
 )
 
 
-def small_talk_marker(text: str) -> SmallTalk | None:
-    """The kind of small talk a message makes around words we may not know.
+def small_talk_marker(text: str) -> tuple[SmallTalk, str] | None:
+    """The kind of small talk a message makes around words we may not know, and the words
+    left around its phrase.
 
     "Salut l'ami !", "thx m8", "bye, have a good one", "how's it going on your end?": phrases
     about the bot, how we are, thanks and acks count wherever they are; a greeting, goodbye or
     insult word only in a message with no question word ("salut, c'est quoi le bitcoin ?"
-    deserves "I don't know"). The engine decides whether the rest of the message is a question.
+    deserves "I don't know"). The engine decides whether the words left ask a question:
+    "passe une belle fin de journée" is a goodbye whatever "belle" and "fin" mean elsewhere.
     """
     found = [_small_talk_spelling(w) for w in words(text)]
     joined = " ".join(found)
+
+    def around(said: re.Match[str]) -> str:
+        return f"{joined[: said.start()]} {joined[said.end() :]}"
+
     for pattern in _WHO_ARE_YOU_ANYWHERE:
         said = pattern.search(joined)
         if said and all(t in _SMALLTALK_STEMS for t in tokens(joined[said.end() :])):
             # "wait, who am I chatting with here?" is about the bot; "is this an AI bubble?" not.
-            return "who_are_you"
-    if _HOW_ARE_YOU.search(joined):
-        return "how_are_you"  # "how's it going on your end today?"
-    if _ROGER.search(joined):
-        return "ack"
-    if _THANKS_PHRASE.search(joined):
-        return "thanks"
+            return "who_are_you", around(said)
+    phrases: tuple[tuple[re.Pattern[str], SmallTalk], ...] = (
+        (_HOW_ARE_YOU, "how_are_you"),  # "how's it going on your end today?"
+        (_ROGER, "ack"),
+        (_THANKS_PHRASE, "thanks"),
+    )
+    for pattern, kind in phrases:
+        if said := pattern.search(joined):
+            return kind, around(said)
     if any(w in _ASKING for w in found):
         return None
-    if _SEE_YOU.search(fold(text)) or _LEAVING.search(joined):
-        return "bye"
-    if _GREETING_PHRASE.search(joined):
-        return "greeting"
-    if any(w in _INSULTS for w in found):
-        return "complaint"
-    for kind, marks in _MARKERS.items():
+    if _SEE_YOU.search(fold(text)):
+        return "bye", joined
+    for pattern, kind in ((_LEAVING, "bye"), (_GREETING_PHRASE, "greeting")):
+        if said := pattern.search(joined):
+            return kind, around(said)
+    for kind, marks in (("complaint", _INSULTS), *_MARKERS.items()):
         if any(w in marks for w in found):
-            return kind
+            return kind, " ".join(w for w in found if w not in marks)
     return None
 
 

@@ -126,6 +126,11 @@ def test_small_talk_gets_a_friendly_word_never_a_fact(engine: Engine, question: 
         ("comment tu t'appelles ?", "fr"),
         ("interesting", "en"),
         ("salutt 😊", "fr"),
+        ("es-tu une intelligence artificielle ?", "fr"),  # not the AI investment
+        ("you're smart", "en"),  # a compliment, not the frugal training
+        ("what's new with you", "en"),  # not the new AI landscape
+        ("tu as quel âge ?", "fr"),
+        ("nice to meet you", "en"),
     ],
 )
 def test_everyday_chat_is_small_talk_in_its_language(
@@ -162,6 +167,11 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("chapeau bas, c'était limpide", "merci"),
         ("gotcha, makes sense now", "understood"),
         ("what are your skills, apart from this article?", "who are you?"),
+        ("bon, passe une belle fin de soirée !", "au revoir"),  # "belle", "fin" known elsewhere
+        ("yo quoi de neuf mon pote", "ça va ?"),
+        ("who created this bot anyway?", "who are you?"),
+        ("sur quel type de sujets tu peux m'aider ?", "qui es-tu ?"),
+        ("until next time, cheers", "bye"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
