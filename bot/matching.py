@@ -254,6 +254,9 @@ def _numbers_in_words(raw: list[str]) -> list[str]:
     out: list[str] = []
     for word in raw:
         value = _UNITS.get(word, _TENS.get(word))
+        after_point = len(out) >= 2 and out[-1] in ("virgule", "point") and out[-2].isdigit()
+        if after_point and word in ("one", "un", "zero"):
+            value = int(word != "zero")  # "sixty-four point one": a digit here, not an article
         if word in _HALF and len(out) >= 2 and out[-1] in ("and", "et") and out[-2].isdigit():
             out[-2:] = [f"{out[-2]},5"]  # "five and a half", "cinq et demi"
         elif word == "half" and len(out) >= 3 and out[-2:] == ["and", "a"] and out[-3].isdigit():
@@ -262,7 +265,7 @@ def _numbers_in_words(raw: list[str]) -> list[str]:
             out[-3:] = [f"{out[-3]},5", out[-2]]  # "cinq milliards et demi"
         elif value is None:
             out.append(word)
-        elif len(out) >= 2 and out[-1] in ("virgule", "point") and out[-2].isdigit():
+        elif after_point:
             out[-2:] = [f"{out[-2]},{value}"]
         elif (
             out

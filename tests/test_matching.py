@@ -294,7 +294,13 @@ def test_a_filler_typed_wrong_is_ignored_not_taken_for_the_subject(engine: Engin
         ("cinq virgule cinq milliards", "5.5"),
         ("five and a half billion", "5.5"),
         ("cinq milliards et demi", "5.5"),
+        ("sixty-four point one billion", "64.1"),
+        ("soixante-quatre virgule un milliards", "64.1"),
     ],
 )
 def test_decimals_written_in_words_are_numbers(text: str, number: str) -> None:
     assert number in matching.tokens(text)
+
+
+def test_one_after_a_word_point_stays_a_word() -> None:
+    assert "1" not in matching.tokens("the point one should note")
