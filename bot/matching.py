@@ -307,6 +307,7 @@ def stem(token: str) -> str:
 
 
 _THINK_TANK = re.compile(r"\bthink[ -]?tanks?\b")
+_OP_ED = re.compile(r"\bop[ -]?eds?\b")
 _WHITE_HOUSE = re.compile(r"\b(?:white[ -]?house|maison[ -]?blanche)\b")
 _GOOD_DAY = re.compile(r"\bgood (morning|evening|day|afternoon|night)\b")
 """"Good day, how much is R1?": one greeting word, not "good" and the "day" Trump spoke."""
@@ -333,6 +334,7 @@ def words(text: str) -> list[str]:
     """Folded surface words, stop words included: what language detection looks at."""
     folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
     folded = _THINK_TANK.sub("thinktank", _COMPOUNDS.sub(r"\1\2\3", folded))
+    folded = _OP_ED.sub("oped", folded)
     folded = _GPT4O.sub("gpt4o", _WHITE_HOUSE.sub("whitehouse", folded))
     folded = _GOOD_DAY.sub(r"good\1", _IN_SHAPE.sub("enforme", folded))
     if _BOSS.search(folded):

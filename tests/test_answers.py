@@ -343,6 +343,7 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("how does deepseek proces training data", "training_strategy"),
         ("good day, how much is r1?", "r1_pricing"),
         ("sixty four point one billion dollars, what is that?", "ai_investment"),
+        ("which op-ed does the article quote", "yuyuan_tantian"),
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(
