@@ -297,6 +297,11 @@ def numbers_in(text: str) -> set[float]:
     return {float(m.replace(",", ".")) for m in _NUMBER.findall(text.replace("\u202f", ""))}
 
 
+_SEVERAL_WORDS = re.compile(r"[^\W\d_][\s'’-]+[^\W\d_]")
+"""Letters on both sides of a space, hyphen or apostrophe ("jeune pousse", "gagne-pain"); "gpt-5"
+is one word to the matcher."""
+
+
 def _check_consistency(kb: KnowledgeBase, raw: Any) -> Iterator[Problem]:
     """Rules that span fields or entries, which the schema alone cannot express."""
     in_group: dict[str, int] = {}
@@ -306,6 +311,13 @@ def _check_consistency(kb: KnowledgeBase, raw: Any) -> Iterator[Problem]:
                 f"synonyms.{g}", "a group needs at least two words", _line_of(raw, ("synonyms", g))
             )
         for word in group:
+            if _SEVERAL_WORDS.search(word):
+                yield Problem(
+                    f"synonyms.{g}",
+                    f"{word!r} is several words: the matcher compares one word at a time, "
+                    "so it would never match; keep one word",
+                    _line_of(raw, ("synonyms", g)),
+                )
             first = in_group.setdefault(_fold(word), g)
             if first != g:
                 yield Problem(
@@ -313,6 +325,14 @@ def _check_consistency(kb: KnowledgeBase, raw: Any) -> Iterator[Problem]:
                     f"{word!r} is already in group {first}",
                     _line_of(raw, ("synonyms", g)),
                 )
+    for word in kb.off_topic:
+        if _SEVERAL_WORDS.search(word):
+            yield Problem(
+                "off_topic",
+                f"{word!r} is several words: each would be off-topic on its own "
+                "('pays-bas' would block 'pays' and 'bas'); keep one word",
+                _line_of(raw, ("off_topic",)),
+            )
     first_index: dict[str, int] = {}
     owner_of: dict[str, str] = {}
     ids = {e.id for e in kb.entries}

@@ -124,6 +124,17 @@ def test_figure_absent_from_its_quote_is_reported() -> None:
     assert "figures.0.value" in problem and "3.2 does not appear in source.quote" in problem
 
 
+def test_a_synonym_or_off_topic_word_of_several_words_is_reported() -> None:
+    text = MINIMAL.replace(
+        "entries:",
+        "synonyms:\n  - [startup, jeune pousse]\noff_topic: [gpt-5, pays-bas]\nentries:",
+    )
+    found = problems(text)
+    assert len(found) == 2
+    assert found[0].startswith("synonyms.0: 'jeune pousse' is several words")
+    assert found[1].startswith("off_topic: 'pays-bas' is several words")  # not "gpt-5"
+
+
 def test_wrong_types_are_reported_not_raised() -> None:
     found = problems(MINIMAL.replace("value: 2.2", "value: deux"))
     assert any("figures.0.value" in p for p in found)
