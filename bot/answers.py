@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from bot import matching
+from bot import chitchat, matching
 from bot.knowledge import LANGS, Entry, Figure, KnowledgeBase, Lang, load_knowledge
 
 ReplyKind = Literal["answer", "suggest", "fallback", "chitchat", "prompt"]
@@ -412,7 +412,7 @@ class Engine:
     def ask(self, question: str, *, lang_hint: Lang | None = None) -> Reply:
         lang = self.language(question, lang_hint)
         t = _TEXTS[lang]
-        emoji = matching.small_talk(question) if not matching.words(question) else None
+        emoji = chitchat.classify(question) if not matching.words(question) else None
         if emoji is not None:
             return Reply(question, "chitchat", lang, t[emoji])
         if not question.strip() or (not matching.tokens(question) and not matching.words(question)):
@@ -421,10 +421,10 @@ class Engine:
             return Reply(
                 question, "prompt", lang, t["too_long"].format(limit=matching.MAX_QUESTION_CHARS)
             )
-        talk = matching.small_talk(question)
+        talk = chitchat.classify(question)
         if talk is not None:
             return Reply(question, "chitchat", lang, t[talk])
-        if matching.asks_about_the_article(question):
+        if chitchat.asks_about_the_article(question):
             return replace(self.about(lang), question=question)
         verdict, matches = self.judge(question)
         best = matches[0].score if matches else 0.0
@@ -473,13 +473,13 @@ class Engine:
             return verdict, counted + rest
         return decide(matches, words=words), matches
 
-    def _small_talk_around(self, question: str, verdict: Verdict) -> matching.SmallTalk | None:
+    def _small_talk_around(self, question: str, verdict: Verdict) -> chitchat.Kind | None:
         """ "Salut l'ami !", "thx m8": a greeting around words we do not know is still one.
 
         It gives way to an answer, unless that answer rests on typo guesses alone ("en forme ?"
         read as "formation"); a message using three known words ("thanks, now the house ban")
         or a word the article cannot answer about ("hi, who founded it") is a question."""
-        marked = matching.small_talk_marker(question)
+        marked = chitchat.marker(question)
         if marked is None:
             return None
         talk, rest = marked

@@ -1,0 +1,388 @@
+"""Small talk: greetings, thanks, goodbyes, "who are you?". Pure functions, no I/O.
+
+They are recognised before any fact is looked up, so that "what's up" never gets the wake-up
+call and "es-tu une IA ?" never gets the AI landscape. `classify` says whether a whole message
+is small talk; `marker` finds a small-talk phrase inside a longer one and leaves the engine to
+judge the words around it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Literal
+
+from rapidfuzz import distance, process
+
+from bot.matching import STOP_WORDS, fold, stem, tokens, words
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+Kind = Literal["greeting", "thanks", "bye", "how_are_you", "who_are_you", "ack", "complaint"]
+
+# Folded surface words that mark each kind of small talk.
+_SMALLTALK: dict[Kind, frozenset[str]] = {
+    "greeting": _wordset(
+        "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr morning "
+        "evening allo wesh greetings howdy hii hiii heyy heya helo hellooo bonjoir sup wassup "
+        "whatsup salam gm buddy pote again re revoila revoici back retour sir madam madame "
+        "monsieur home awake reveille reveillee dispo online"
+    ),
+    "thanks": _wordset(
+        "merci merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers nice "
+        "cool top super parfait genial great awesome excellent bravo perfect appreciate "
+        "appreciated gracias danke grazie helpful utile nickel impeccable sympa rock rocks mate "
+        "remercie remercier remercions infiniment mille bunch ton tons"
+    ),
+    "bye": _wordset(
+        "bye byebye revoir ciao tchao goodbye later cya bientot nuit night goodnight gn adieu "
+        "adios journee soiree farewell care peace ttyl tard prochaine toute voit plus catch"
+    ),
+    "how_are_you": _wordset("va vas going doing roule gaze cv"),
+    "who_are_you": _wordset(
+        "bot robot sers sert serve help aide aider capable utile useful person personne human "
+        "humain real vrai talking parle faire sais tell dire poser ask questions question "
+        "assistant machine programme program work marches fonctionnes know connais servir "
+        "servez able capable capables purpose chatting chat speaking talk topic topics sujet "
+        "sujets subject subjects cover covers couvres theme themes"
+    ),
+    "ack": _wordset(
+        "ok okay oki accord daccord dac ah oh lol mdr ouais yes oui non no got understood "
+        "noted compris note entendu vu sure alright fine np probleme problem welcome rien "
+        "sense done fini else autre nothing haha hahaha hehe ahah ahahah mdr ptdr xd wow "
+        "interesting interessant serieux seriously nope nan yep yup see vois"
+    ),
+}
+_SMALLTALK_WORDS = frozenset().union(*_SMALLTALK.values()) | _wordset(
+    """
+    bon bonne good journee day soiree see soon you toi vous es etes are who qui much lot
+    beaucoup very so all tout monde everyone guys there fonctionne work works marche allez
+    grand big infos info bcp ya u ur re beau neuf up makes make take then alors still
+    encore toujours again with avec cote side little petit espere hope hoping
+    """
+)
+# Whole messages that are small talk although a word of theirs means something in the article
+# ("what's up" is not the wake-up call; "es-tu une IA ?" is not about AI).
+_SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], Kind], ...] = (
+    (
+        re.compile(
+            r"(?:are|r) (?:you|u)(?: an?)? (?:ai|ia|bot|robot|chatbot|chatgpt|human|real|person|"
+            r"artificial intelligence)"
+            r"|(?:es tu|t es|tu es|etes vous|vous etes)(?: une?)? (?:ia|ai|bot|robot|chatbot|"
+            r"chatgpt|humain|vrai|personne|reel|intelligence artificielle)"
+            r"|(?:who|what) (?:made|built|created|programmed|trained|designed|wrote) "
+            r"(?:you|u|this bot|the bot|this thing)"
+            r"|qui (?:t a|vous a|a) (?:cree|creee|fait|programme|concu|entraine|code)"
+            r"(?: (?:ce|le) (?:bot|robot))?"
+            r"|why (?:were|was) (?:you|u|this bot) (?:made|created|built)"
+            r"|(?:how old are (?:you|u)|(?:tu as|t as|as tu|avez vous) quel age|"
+            r"quel age (?:as tu|tu as|avez vous))"
+        ),
+        "who_are_you",
+    ),
+    (
+        re.compile(
+            r"(?:what s|whats|wats|wat s) up|sup|wassup|quoi de (?:neuf|9|beau)|ca roule|"
+            r"comment (?:ca|ca se|tout) (?:passe|se passe|va)|"
+            r"(?:ca|sa) dit quoi|cv|bien ou quoi"
+        ),
+        "how_are_you",
+    ),
+    (
+        # Who am I talking to, what is your name: about the bot, never the article.
+        re.compile(
+            r"(?:who|what) am i (?:talking|chatting|speaking)(?: to| with)?(?: right now)?|"
+            r"(?:who|what) (?:s|is) (?:this|that)|(?:what s|whats|what is) your (?:name|purpose)|"
+            r"(?:do )?(?:you|u) have a name|am i (?:talking|chatting|speaking) (?:to|with) "
+            r"(?:a |an )?(?:bot|robot|human|person|ai|machine|real person)|"
+            r"(?:a|avec) qui (?:je parle|est ce que je parle|ai je affaire)|c est qui|"
+            r"(?:un|une) (?:humain|personne|vraie personne) derriere|"
+            r"(?:a )?(?:human|real person|person) (?:behind|on the other end)|"
+            r"comment (?:tu t appelles|vous vous appelez|t appelles tu)|"
+            r"(?:tu t appelles|vous vous appelez) comment|c est quoi ton nom|t as un nom|"
+            r"quel est ton nom|je parle (?:a|avec) (?:un|une) (?:robot|bot|ia|humain|machine)|"
+            r"(?:is this|is it|c est|t es|tu es|es tu|are you|r u)(?: (?:un|une|a|an))?"
+            r"(?: (?:real|actual|true|vrai|vraie|veritable))? "
+            r"(?:ai|ia|bot|robot|chatbot|humain|human|machine|person|personne)"
+            r"(?: (?:typing|writing|here|ici|la|derriere))?"
+            r"(?: (?:ou|or)(?: (?:un|une|a|an))?(?: (?:real|vrai|vraie))? "
+            r"(?:ai|ia|bot|robot|chatbot|humain|human|"
+            r"machine|person|personne|quoi|what|not))?"
+        ),
+        "who_are_you",
+    ),
+    (
+        # "Are you there?", "t'es là ?", "anyone home?": checking someone is listening.
+        re.compile(
+            r"(?:are |r )?(?:you|u) (?:still )?(?:there|here|awake|around|alive|up|online)|"
+            r"(?:anyone|anybody|somebody|someone) (?:home|there|here|around|awake)|"
+            r"(?:es tu|t es|tu es|etes vous|vous etes)(?: encore| toujours)? "
+            r"(?:la|reveille|reveillee|dispo|disponible|en ligne)|"
+            r"(?:il )?y a (?:quelqu un|qqn|quelqu 1)(?: la)?"
+        ),
+        "greeting",
+    ),
+    (
+        re.compile(
+            r"(?:thanks|thank you|thx|merci)(?: so much)? (?:a|a lot|a million|a bunch|a ton)|"
+            r"thanks a (?:million|bunch|ton)|merci (?:mille fois|infiniment|bien)|"
+            r"(?:you re|your|you are|ur|u r) (?:the best|great|awesome|amazing|a star)|"
+            r"t es (?:le|la) (?:meilleur|meilleure|top)|(?:great|good|nice) (?:job|work|one)|"
+            r"well done|bien (?:joue|vu)|(?:je te|je vous) remercie|good bot|bon bot"
+        ),
+        "thanks",
+    ),
+    (
+        re.compile(
+            r"no (?:worries|worry|problem|prob|probs)|pas de (?:souci|soucis|probleme|problemes)|"
+            r"(?:i|je) (?:see|vois)|ah bon|c est (?:note|bon|clair)|makes sense"
+        ),
+        "ack",
+    ),
+)
+_ABOUT_YOU = re.compile(
+    r"\b(?:(?:tell me|parle moi|dis moi|dites moi|parlez moi)(?: a bit| a little| more| un peu)?"
+    r" (?:about|de|sur) (?:yourself|toi|vous)|presente toi|presentez vous|introduce yourself|"
+    r"(?:do you have|have you got|you got|as tu|t as|tu as|avez vous) (?:a|un) (?:name|nom)|"
+    r"(?:what|who) are you exactly|(?:what|who) (?:you are|you re|u r) (?:exactly|really)|"
+    r"(?:t es|tu es|vous etes) (?:quoi|qui)|tu te presentes|vous vous presentez|"
+    r"(?:on t a|on vous a|t as ete|tu as ete) (?:cree|creee|fait|concu|programme)e? pour|"
+    r"pourquoi (?:on t a|on vous a) (?:cree|fait|concu)|"
+    r"(?:who|whom|what) am i (?:talking|chatting|speaking|texting) (?:to|with)|"
+    r"(?:texting|talking to|chatting with|speaking to|speaking with|parle a|parle avec|ecris a) "
+    r"(?:a real person|a human|a bot|a machine|un humain|une vraie personne|un robot)|"
+    r"(?:real person|human|humain|vraie personne) (?:or|ou) (?:some |a |an |un |une )?(?:program|"
+    r"programme|bot|robot|machine|ai|ia|software|logiciel)|"
+    r"(?:tu es|t es|vous etes|are you) capables?|what can you (?:do|help)|"
+    r"(?:sur|de) quels? (?:genres? de |types? de |sortes? de )?(?:sujets|themes)|"
+    r"(?:which|what)(?: kinds? of| sorts? of| types? of)? (?:topics|subjects)|"
+    r"tu sais faire quoi|que sais tu faire|(?:your|tes|vos) (?:skills|"
+    r"competences)|what are you good (?:at|for)|any good for|a quoi tu sers|tu sors d ou|"
+    r"d ou tu sors|where (?:are you|do you come) from|"
+    r"(?:humain|personne|quelqu un|human|person|someone) (?:derriere|behind) (?:l ecran|le clavier|"
+    r"ce bot|the screen|the keyboard|this bot|this)|"
+    r"(?:une vraie personne|un humain|un etre humain|a real person|a human|someone real)"
+    r"(?: (?:la|here|ici|behind this))? (?:ou|or) (?:c est |it s |is it |is this )?"
+    r"(?:automatique|automated|automatic|a bot|un bot|une machine|a machine|un robot|a robot|"
+    r"une ia|an ai))\b"
+)
+"""Questions about the bot itself, recognised anywhere in a message before any fact is looked
+up: "do you have a name I can call you by?" is not about the wake-up call."""
+_ARTICLE = _wordset("article articles texte papier piece text")
+
+
+def asks_about_the_article(text: str) -> bool:
+    """ "De quoi parle l'article ?": no content word but the article itself."""
+    return not tokens(text) and any(w in _ARTICLE for w in words(text))
+
+
+_VOCATIVE = r"(?: (?:bot|toi|vous|mate|guys|man|there|the bot|le bot|right|non|hein))*"
+_THANKS = _wordset("merci merki cimer thanks thank thx thks tks ty tysm thanx thanku remercie")
+_BY_PRIORITY: tuple[Kind, ...] = ("who_are_you", "thanks", "bye", "greeting", "ack")
+_SMALLTALK_STEMS = frozenset(stem(w) for w in _SMALLTALK_WORDS)
+_KIND_STEMS = {kind: frozenset(stem(w) for w in ws) for kind, ws in _SMALLTALK.items()}
+_SMALLTALK_LONG = tuple(
+    sorted(w for kind, ws in _SMALLTALK.items() if kind != "who_are_you" for w in ws if len(w) >= 4)
+)
+"""What a misspelt small-talk word may be read as: the words that mark greetings, thanks,
+byes and acks, not the fillers nor the who-are-you words a question also uses."""
+
+
+_EMOJI_TALK: tuple[tuple[str, Kind], ...] = (
+    ("\U0001f64f\u2764\U0001f60a\U0001f970\U0001f60d\U0001f917", "thanks"),
+    ("\U0001f44b", "greeting"),
+)
+
+
+def _emoji_talk(text: str) -> Kind | None:
+    """A message of emoji only ("👍", "🙏"): a reaction, never a question."""
+    marks = [c for c in text if not c.isspace() and c not in "?!.,"]
+    if not marks or any(unicodedata.category(c) not in ("So", "Sk", "Mn", "Cf") for c in marks):
+        return None
+    for chars, kind in _EMOJI_TALK:
+        if any(c in chars for c in marks):
+            return kind
+    return "ack"
+
+
+@lru_cache(maxsize=1 << 12)
+def _small_talk_spelling(word: str) -> str:
+    """A small-talk word typed one letter off ("bonjoru", "thnks", "salu") as it is spelt;
+    other words unchanged. Words of four letters and more, first letter right, never a stop
+    word: "cout" must stay the cost, not become "tout"."""
+    if len(word) < 4 or word in _SMALLTALK_WORDS or word in STOP_WORDS or word[0].isdigit():
+        return word
+    hit = process.extractOne(word, _SMALLTALK_LONG, scorer=distance.OSA.distance, score_cutoff=1)
+    return hit[0] if hit is not None and hit[0][0] == word[0] else word
+
+
+def classify(text: str) -> Kind | None:
+    """Greetings, thanks and the like: they get a friendly word, never a fact.
+
+    Small talk is a message whose every content word is a small-talk word; "bonjour, combien
+    coûte R1 ?" is a question. A question about the bot is small talk wherever it is asked.
+    """
+    found = [_small_talk_spelling(w) for w in words(text)]
+    if not found:
+        return _emoji_talk(text)
+    if _ABOUT_YOU.search(" ".join(found)):
+        return "who_are_you"
+    if len(found) > 12:
+        return None
+    text = " ".join(found)
+    joined = text
+    for pattern, kind in _SMALLTALK_PHRASES:
+        if re.fullmatch(
+            rf"(?:(?:hi|hey|hello|hiya|salut|slt|cc|bjr|wesh|bonjour|coucou|yo|dis|say|so|alors|ok|okay|oh|ah|"
+            rf"well|and|et|bon|ben|there|bot|little bot|petit bot|mate|buddy|toi) )*"
+            rf"(?:{pattern.pattern}){_VOCATIVE}",
+            joined,
+        ):
+            return kind
+    if any(t not in _SMALLTALK_STEMS for t in tokens(text)):
+        return None
+    if any(w in _THANKS for w in found):
+        return "thanks"  # "merci pour ton aide" thanks for the help, asks for none
+    if any(w in _ARTICLE for w in found):
+        return None  # "de quoi parle l'article ?" asks about the article, not about us
+    if re.search(
+        r"\b(?:ca va|comment vas|comment allez|how are|how r (?:u|you)|how s it|how is it|"
+        r"quoi de neuf|tu vas bien|vous allez bien|(?:you re|you are) (?:doing )?well)\b",
+        joined,
+    ):
+        return "how_are_you"
+    if re.search(
+        r"\b(?:qui es|t es qui|tes qui|qui etes|who are|what are you|are you|es tu|tu es|"
+        r"what can you|what do you do|tu sers|sers a|tu fais quoi|que fais tu|help|aide)\b",
+        joined,
+    ):
+        return "who_are_you"
+    for kind in _BY_PRIORITY:
+        if any(w in _SMALLTALK[kind] or stem(w) in _KIND_STEMS[kind] for w in found):
+            return kind
+    # Only question words and fillers ("qu'est-ce que tu sais faire ?", "what?"): say what we do.
+    return "who_are_you"
+
+
+_ASKING = _wordset(
+    "quoi koi qui quel quelle quels quelles comment pourquoi pk pq combien cb ou quand "
+    "what wat who whom whose how why when where which"
+)
+_MARKERS: dict[Kind, frozenset[str]] = {
+    "thanks": _wordset(
+        "merci mercis merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers "
+        "bravo remercie gracias danke grazie appreciate appreciated"
+    ),
+    "bye": _wordset(
+        "bye byebye revoir revoyure ciao tchao goodbye cya adieu adios farewell ttyl goodnight gn "
+        "bisous bises"
+    ),
+    "greeting": _wordset(
+        "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr wesh howdy heya "
+        "helo hii hiii heyy salam gm morning goodmorning goodevening goodday goodafternoon"
+    ),
+}
+"""Words that make a message small talk whatever else it says, as long as it asks nothing."""
+_GREETING_PHRASE = re.compile(
+    r"\b(?:rise and shine|top o the (?:day|morning)|g day|(?:nice|pleased|glad) to meet (?:you|u)|"
+    r"enchantee?|(?:ravie?|content|contente) de (?:te|vous) (?:rencontrer|connaitre))\b"
+)
+_SEE_YOU = re.compile(r"(?<![\w+])[aà@] ?\+(?![\w+])")
+""""A+", "à +": French texting for "see you"."""
+_LEAVING = re.compile(
+    r"\b(?:a plus|a toute|a tte|a la prochaine|a demain|dodo|see you tomorrow|"
+    r"je (?:te|vous) laisse|je me (?:sauve|casse|tire)|je file|je dois (?:y aller|filer|partir)|"
+    r"(?:belle|bonne) (?:soiree|nuit|journee|continuation|fin de)|"
+    r"have a (?:good|nice|great|lovely) (?:one|day|evening|night|weekend)|"
+    r"je (?:vais|file) (?:me coucher|dormir|y aller)|"
+    r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
+    r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|flip side|"
+    r"i m (?:off|out)|heading (?:off|out)|good ?night|take care|until next time|"
+    r"(?:see|catch|talk to) (?:you|u|ya) (?:next time|another time|later)|"
+    r"(?:prends|prenez) soin de (?:toi|vous)|a la revoyure|au plaisir)\b"
+)
+"""A goodbye said in a phrase rather than a word."""
+_INSULTS = _wordset(
+    "nul nulle nuls naze debile idiot idiote stupide stupid dumb useless worthless pathetic "
+    "sucks suck con conne cretin abruti imbecile incompetent inutile rubbish garbage trash "
+    "terrible horrible awful worst pire merde crap shit calamite catastrophe catastrophique pourri "
+    "pourrie bidon nulos relou chiant waste joke clown moron lame annoying agacant decevant teapot "
+    "bete betes"
+)
+"""Words of a user unhappy with the bot: an apology, not a fact, nor "I don't know"."""
+
+
+_HOW_ARE_YOU = re.compile(
+    r"\b(?:how s it going|how is it going|how are you|how r u|how are things|how you doing|"
+    r"comment (?:ca va|vas tu|allez vous|tu vas)|ca va bien|tu vas bien|vous allez bien|enforme|"
+    r"ca gaze|(?:ta|la|votre) journee se passe|se passe bien|quoi de (?:neuf|9|beau)|"
+    r"(?:what s|whats) (?:new|good)(?: with (?:you|u))?|how have you been|"
+    r"(?:your|ur) day (?:going|been))\b"
+)
+_THANKS_PHRASE = re.compile(
+    r"\b(?:ta (?:very much|muchly|mate|pal|love)|(?:great|good|nice|awesome) (?:job|work|answer)|"
+    r"(?:very|super|really|so|tres|trop|vraiment) (?:helpful|utile|clair|clear)|well done|"
+    r"bien joue|ce qu il (?:me )?fallait|that (?:cleared|helped|helps)|ca m (?:aide|a aide)|"
+    r"chapeau|hats off|kudos|you re (?:a star|the best|a legend|brilliant)|"
+    r"t es (?:le meilleur|top)|(?:t es|tu es|vous etes) (?:intelligent|intelligente|genial|geniale|"
+    r"fort|forte|balaise|doue|douee)|(?:you re|you are|ur|u r) (?:smart|clever|good|great|"
+    r"awesome|amazing)|(?:i|we) (?:love|like) (?:you|u|this bot)|je (?:t aime|t adore|vous adore)|"
+    r"(?:brilliant|perfect|parfait|genial|excellent)(?: merci| thanks)?$)\b"
+)
+_ROGER = re.compile(
+    r"\b(?:(?:recu )?(?:5|cinq) sur (?:5|cinq)|loud and clear|roger that|copy that|gotcha|got it|"
+    r"makes sense|fair enough|pige|c est note|ok ca marche)\b"
+)
+
+
+_WHO_ARE_YOU_ANYWHERE = tuple(
+    re.compile(rf"\b(?:{pattern.pattern})\b")
+    for pattern, kind in _SMALLTALK_PHRASES
+    if kind == "who_are_you"
+)
+
+
+def marker(text: str) -> tuple[Kind, str] | None:
+    """The kind of small talk a message makes around words we may not know, and the words
+    left around its phrase.
+
+    "Salut l'ami !", "thx m8", "bye, have a good one", "how's it going on your end?": phrases
+    about the bot, how we are, thanks and acks count wherever they are; a greeting, goodbye or
+    insult word only in a message with no question word ("salut, c'est quoi le bitcoin ?"
+    deserves "I don't know"). The engine decides whether the words left ask a question:
+    "passe une belle fin de journée" is a goodbye whatever "belle" and "fin" mean elsewhere.
+    """
+    found = [_small_talk_spelling(w) for w in words(text)]
+    joined = " ".join(found)
+
+    def around(said: re.Match[str]) -> str:
+        return f"{joined[: said.start()]} {joined[said.end() :]}"
+
+    for pattern in _WHO_ARE_YOU_ANYWHERE:
+        said = pattern.search(joined)
+        if said and all(t in _SMALLTALK_STEMS for t in tokens(joined[said.end() :])):
+            # "wait, who am I chatting with here?" is about the bot; "is this an AI bubble?" not.
+            return "who_are_you", around(said)
+    phrases: tuple[tuple[re.Pattern[str], Kind], ...] = (
+        (_HOW_ARE_YOU, "how_are_you"),  # "how's it going on your end today?"
+        (_ROGER, "ack"),
+        (_THANKS_PHRASE, "thanks"),
+    )
+    for pattern, kind in phrases:
+        if said := pattern.search(joined):
+            return kind, around(said)
+    if any(w in _ASKING for w in found):
+        return None
+    if _SEE_YOU.search(fold(text)):
+        return "bye", joined
+    for pattern, kind in ((_LEAVING, "bye"), (_GREETING_PHRASE, "greeting")):
+        if said := pattern.search(joined):
+            return kind, around(said)
+    for kind, marks in (("complaint", _INSULTS), *_MARKERS.items()):
+        if any(w in marks for w in found):
+            return kind, " ".join(w for w in found if w not in marks)
+    return None

@@ -1,0 +1,84 @@
+"""Small talk is recognised as such, and a question that only sounds like it is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import chitchat
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("bonjour", "greeting"),
+        ("Salut !", "greeting"),
+        ("hello there", "greeting"),
+        ("merci beaucoup !", "thanks"),
+        ("thanks a lot", "thanks"),
+        ("au revoir", "bye"),
+        ("ça va ?", "how_are_you"),
+        ("who are you?", "who_are_you"),
+        ("t'es qui ?", "who_are_you"),
+        ("ok", "ack"),
+    ],
+)
+def test_small_talk(text: str, kind: str) -> None:
+    assert chitchat.classify(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("yo, t'es toujours là ? 👀", "greeting"),
+        ("anybody around??", "greeting"),
+        ("u still up?", "greeting"),
+        ("quoi de neuf", "how_are_you"),  # "neuf" is also the number nine
+        ("slt cv", "how_are_you"),
+        ("tu t'appelles comment ?", "who_are_you"),
+        ("who am i speaking to", "who_are_you"),
+        ("à quoi tu pourrais me servir", "who_are_you"),
+        ("thanks a ton 🙏", "thanks"),
+        ("je vous remercie pour votre aide", "thanks"),
+        ("you're awesome", "thanks"),
+        ("no worries", "ack"),
+        ("pas de soucis", "ack"),
+        ("hahaha ok", "ack"),
+        ("ttyl", "bye"),
+        ("à la prochaine !", "bye"),
+        ("is this a bot or a human?", "who_are_you"),
+        ("t'es une IA ou quoi", "who_are_you"),
+        ("which subjects do you cover", "who_are_you"),
+        ("comment ça se passe ?", "how_are_you"),
+        ("j'espère que vous allez bien", "how_are_you"),
+    ],
+)
+def test_informal_small_talk(text: str, kind: str) -> None:
+    assert chitchat.classify(text) == kind
+
+
+@pytest.mark.parametrize(
+    "text", ["bonjour, combien coûte R1 ?", "thanks, and what did Trump say?", "deepseek", ""]
+)
+def test_questions_are_not_small_talk(text: str) -> None:
+    assert chitchat.classify(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("bonjoru", "greeting"),
+        ("thnks !!", "thanks"),
+        ("byee", "bye"),
+        ("how r u", "how_are_you"),
+        ("👍", "ack"),
+        ("🙏🙏", "thanks"),
+        ("👋", "greeting"),
+    ],
+)
+def test_small_talk_with_a_typo_or_emoji_only(text: str, kind: str) -> None:
+    assert chitchat.classify(text) == kind
+
+
+@pytest.mark.parametrize("text", ["cout ?", "coût réel", "code", "data", "?", "ban"])
+def test_a_word_one_letter_from_small_talk_is_not_small_talk(text: str) -> None:
+    assert chitchat.classify(text) is None
