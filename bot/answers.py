@@ -425,7 +425,7 @@ class Engine:
         if talk is not None:
             return Reply(question, "chitchat", lang, t[talk])
         if chitchat.asks_about_the_article(question):
-            return replace(self.about(lang), question=question)
+            return self._about_the_article(question, lang)
         verdict, matches = self.judge(question)
         best = matches[0].score if matches else 0.0
         if (talk := self._small_talk_around(question, verdict)) is not None:
@@ -573,6 +573,14 @@ class Engine:
         return Reply(
             "", "fallback", lang, f"{article.title.get(lang)}\n\n{article.summary.get(lang)}"
         )
+
+    def _about_the_article(self, question: str, lang: Lang) -> Reply:
+        """The entry the knowledge file names for "what is the article about?", followed by
+        the article's summary; the summary alone when it names none."""
+        if self.kb.article.entry is None:
+            return replace(self.about(lang), question=question)
+        reply = self.reply_for(self.kb.article.entry, lang, question=question)
+        return replace(reply, body=f"{reply.body}\n\n{self.kb.article.summary.get(lang)}")
 
     def _suggestion(self, entry_id: str, lang: Lang) -> Suggestion:
         entry = self.entry(entry_id)

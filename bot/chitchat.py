@@ -175,9 +175,21 @@ up: "do you have a name I can call you by?" is not about the wake-up call."""
 _ARTICLE = _wordset("article articles texte papier piece text")
 
 
+_ABOUT_CUES = frozenset(
+    tokens(
+        "article articles texte papier piece text resume resumer resumes summary summarize "
+        "summarise sum gist nutshell sujet sujets topic topics subject story theme themes "
+        "covers cover traite main principal principale essentiel mots words bref brief "
+        "overview apercu idee quick rapide 2 3"
+    )
+)
+"""Words that ask what the article says as a whole ("le sujet en deux mots", "the gist")."""
+
+
 def asks_about_the_article(text: str) -> bool:
-    """ "De quoi parle l'article ?": no content word but the article itself."""
-    return not tokens(text) and any(w in _ARTICLE for w in words(text))
+    """ "De quoi parle l'article ?", "in a nutshell, what's the story this piece covers?": the
+    article named, and no word but those asking for its gist."""
+    return any(w in _ARTICLE for w in words(text)) and all(t in _ABOUT_CUES for t in tokens(text))
 
 
 _VOCATIVE = r"(?: (?:bot|toi|vous|mate|guys|man|there|the bot|le bot|right|non|hein))*"

@@ -89,6 +89,9 @@ class Entry(_Model):
 class Article(_Model):
     title: Bilingual
     summary: Bilingual
+    entry: str | None = None
+    """The entry that answers "what is the article about?": its answer then comes with the
+    summary. None: such questions get the title and summary only."""
 
 
 class KnowledgeBase(_Model):
@@ -336,6 +339,12 @@ def _check_consistency(kb: KnowledgeBase, raw: Any) -> Iterator[Problem]:
     first_index: dict[str, int] = {}
     owner_of: dict[str, str] = {}
     ids = {e.id for e in kb.entries}
+    if kb.article.entry is not None and kb.article.entry not in ids:
+        yield Problem(
+            "article.entry",
+            f"'{kb.article.entry}' is not an entry's id",
+            _line_of(raw, ("article", "entry")),
+        )
     for i, entry in enumerate(kb.entries):
         line = _line_of(raw, ("entries", i, "id"))
         if entry.id in first_index:

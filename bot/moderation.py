@@ -144,7 +144,7 @@ def _shown(figure: Figure) -> str:
 def _other_changes(old: KnowledgeBase, new: KnowledgeBase) -> list[str]:
     out = []
     if old.article != new.article:
-        out.append("article title or summary changed")
+        out.append("article title, summary or entry changed")
     groups_was = {tuple(g) for g in old.synonyms}
     groups_now = {tuple(g) for g in new.synonyms}
     if groups_was != groups_now:

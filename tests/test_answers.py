@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answers import FALLBACK_TOPICS, Engine, EngineRef
+from bot.knowledge import Lang
 from tests.conftest import CONTRACT_KEYS
 
 
@@ -379,7 +380,29 @@ def test_a_question_about_the_bot_is_never_a_fact(engine: Engine) -> None:
     assert engine.ask("is this an AI bubble?").kind != "chitchat"
 
 
-def test_what_the_article_is_about_gets_its_summary(engine: Engine) -> None:
-    reply = engine.ask("De quoi parle l'article, en gros ?")
-    assert reply.lang == "fr" and not reply.answered
-    assert engine.kb.article.summary.fr in reply.text and reply.question
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("De quoi parle l'article, en gros ?", "fr"),
+        ("in a nutshell, what's the story this piece covers?", "en"),
+        ("quel est le sujet principal de ce texte ?", "fr"),
+    ],
+)
+def test_what_the_article_is_about_gets_its_entry_and_summary(
+    engine: Engine, question: str, lang: Lang
+) -> None:
+    reply = engine.ask(question)
+    assert (reply.lang, reply.entry) == (lang, engine.kb.article.entry) and reply.answered
+    assert engine.kb.article.summary.get(lang) in reply.text and reply.question == question
+
+
+def test_the_article_without_an_entry_for_it_gets_its_summary_only(engine: Engine) -> None:
+    kb = engine.kb.model_copy(
+        update={"article": engine.kb.article.model_copy(update={"entry": None})}
+    )
+    reply = Engine.from_knowledge(kb).ask("what is the main topic of the article?")
+    assert not reply.answered and engine.kb.article.summary.en in reply.text
+
+
+def test_a_question_on_one_fact_of_the_article_is_not_about_the_article(engine: Engine) -> None:
+    assert engine.ask("what does the article say about the house ban?").entry == "house_ban"

@@ -135,6 +135,17 @@ def test_a_synonym_or_off_topic_word_of_several_words_is_reported() -> None:
     assert found[1].startswith("off_topic: 'pays-bas' is several words")  # not "gpt-5"
 
 
+def test_an_article_entry_that_does_not_exist_is_reported() -> None:
+    text = MINIMAL.replace(
+        '  summary: {fr: "Résumé", en: "Summary"}\n',
+        '  summary: {fr: "Résumé", en: "Summary"}\n  entry: prices\n',
+    )
+    (problem,) = problems(text)
+    assert (
+        problem.startswith("article.entry: 'prices' is not an entry's id") and "(line 5)" in problem
+    )
+
+
 def test_wrong_types_are_reported_not_raised() -> None:
     found = problems(MINIMAL.replace("value: 2.2", "value: deux"))
     assert any("figures.0.value" in p for p in found)
