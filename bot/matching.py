@@ -72,6 +72,7 @@ FR_STOP = _wordset(
     centaines milliers face veux veut voulait voulais voulu rapidement brievement
     nom rien compris pa pouvez pouvons savez dedans gros renvoie renvoient vais emploie
     emploient employer employons employez principalement surtout essentiellement globalement
+    temps
     """
 )
 EN_STOP = _wordset(
@@ -315,6 +316,8 @@ _IN_SHAPE = re.compile(r"\b(?:en|la|pleine|bonne|grande) forme\b")
 """"En forme ?" asks how we are; "forme" alone stems like "formation", the article's training."""
 _GPT4O = re.compile(r"\b(?:gpt[ -]?)?4o\b|\bgpt[ -]4[ -]o\b")
 """"GPT-4o" is another model than the article's GPT-4, not GPT-4 and a letter."""
+_TO_WORK = re.compile(r"\bboss(?:e|ent|er|ons|ez|ais|ait|aient|ant)\b")
+""""Je bosse dans une banque": French slang for working, not the off-topic boss."""
 _BOSS = re.compile(r"\b(?:patron|patrons|patronne|boss|bosses|chef|chefs)\b")
 _BOSS_OF = (
     (re.compile(r"\b(?:meta|facebook|zuckerberg|zuck|llama|instagram)\b"), "dirigeants"),
@@ -337,6 +340,7 @@ def words(text: str) -> list[str]:
     folded = _OP_ED.sub("oped", folded)
     folded = _GPT4O.sub("gpt4o", _WHITE_HOUSE.sub("whitehouse", folded))
     folded = _GOOD_DAY.sub(r"good\1", _IN_SHAPE.sub("enforme", folded))
+    folded = _TO_WORK.sub("travaille", folded)
     if _BOSS.search(folded):
         for context, meaning in _BOSS_OF:
             if context.search(folded):

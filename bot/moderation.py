@@ -18,6 +18,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from bot import matching
 from bot.answers import Engine
 from bot.knowledge import (
     LANGS,
@@ -277,9 +278,22 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Declined:
+    """A variant using a word the off-topic list declines: people who word a question like it
+    get "I don't know" ("je bosse" once read as the off-topic "boss")."""
+
+    entry: str
+    question: str
+    word: str
+    listed: str
+    """The off-topic word that declines it, as the knowledge file lists it."""
+
+
+@dataclass(frozen=True)
 class LintReport:
     findings: tuple[Finding, ...]
     variants: int
+    declined: tuple[Declined, ...] = ()
 
     @property
     def collisions(self) -> dict[tuple[str, str], int]:
@@ -300,10 +314,16 @@ class LintReport:
                 out.append(f"{said} would get no answer ({f.verdict}, {f.score:.0f})")
         for (a, b), n in sorted(self.collisions.items()):
             out.append(f"collision: {a} -> {b} ({n} variant{'s' if n > 1 else ''})")
+        for d in self.declined:
+            out.append(
+                f"off-topic: {d.entry} {d.question!r} uses {d.word!r}, which the off-topic "
+                f"word {d.listed!r} declines"
+            )
         clean = self.variants - len(self.findings)
         out.append(
             f"{clean}/{self.variants} variants are answered by their own entry without "
-            f"themselves; {len(self.collisions)} colliding pair(s)."
+            f"themselves; {len(self.collisions)} colliding pair(s); {len(self.declined)} "
+            "variant(s) using an off-topic word."
         )
         return out
 
@@ -326,4 +346,12 @@ def lint(engine: Engine) -> LintReport:
                 score=matches[0].score if matches else 0.0,
             )
         )
-    return LintReport(tuple(findings), len(index.variant_docs))
+    listed = {tok: word for word in reversed(engine.kb.off_topic) for tok in matching.tokens(word)}
+    declined = tuple(
+        Declined(doc.key, doc.text, word, listed[tok])
+        for doc in index.variant_docs
+        for word in dict.fromkeys(matching.words(doc.text))
+        for tok in matching.tokens(word)
+        if tok in listed
+    )
+    return LintReport(tuple(findings), len(index.variant_docs), declined)

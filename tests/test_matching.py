@@ -225,5 +225,10 @@ def test_decimals_written_in_words_are_numbers(text: str, number: str) -> None:
     assert number in matching.tokens(text)
 
 
+def test_french_slang_for_working_is_not_the_off_topic_boss() -> None:
+    assert "boss" not in matching.tokens("je bosse dans une banque, et deepseek ?")
+    assert "boss" in matching.tokens("qui est le boss de deepseek ?")
+
+
 def test_one_after_a_word_point_stays_a_word() -> None:
     assert "1" not in matching.tokens("the point one should note")

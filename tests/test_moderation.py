@@ -129,7 +129,7 @@ def lint_file(tmp_path: Path, text: str) -> tuple[int, str]:
 def test_lint_passes_a_clean_file(tmp_path: Path) -> None:
     code, out = lint_file(tmp_path, LINT_BASE)
     assert code == 0, out
-    assert out.strip().endswith("0 colliding pair(s).")
+    assert out.strip().endswith("0 colliding pair(s); 0 variant(s) using an off-topic word.")
 
 
 def test_lint_reports_a_variant_that_another_entry_answers(tmp_path: Path) -> None:
@@ -138,6 +138,19 @@ def test_lint_reports_a_variant_that_another_entry_answers(tmp_path: Path) -> No
     assert code == 1
     assert "price [fr] 'axios ban congress deepseek' is answered by ban" in out
     assert "collision: price -> ban (1 variant)" in out
+
+
+def test_lint_reports_a_variant_that_an_off_topic_word_declines(tmp_path: Path) -> None:
+    text = LINT_BASE.replace("entries:", "off_topic: [fondateur, fondé]\nentries:").replace(
+        '"tarif r1"', '"r1, un tarif de fond ?"'
+    )
+    code, out = lint_file(tmp_path, text)
+    assert code == 1
+    assert (
+        "off-topic: price 'r1, un tarif de fond ?' uses 'fond', which the off-topic word "
+        "'fondé' declines" in out
+    )
+    assert out.strip().endswith("1 variant(s) using an off-topic word.")
 
 
 def test_lint_exclusion_is_leave_one_out(engine: Engine) -> None:
