@@ -148,7 +148,15 @@ _ABOUT_YOU = re.compile(
     r"\b(?:(?:tell me|parle moi|dis moi|dites moi|parlez moi)(?: a bit| a little| more| un peu)?"
     r" (?:about|de|sur) (?:yourself|toi|vous)|presente toi|presentez vous|introduce yourself|"
     r"(?:do you have|have you got|you got|as tu|t as|tu as|avez vous) (?:a|un) (?:name|nom)|"
-    r"(?:what|who) are you exactly|(?:what|who) (?:you are|you re|u r) (?:exactly|really)|"
+    r"(?:what|who) are you exactly|(?:what|who) (?:you are|you re|u r)(?: exactly| really)?$|"
+    r"(?:whom|who) (?:do|am) i (?:have the pleasure|talking|chatting|texting|speaking)|"
+    r"(?:tu parles|vous parlez|parles tu|parlez vous|do you speak|can you speak|you speak) "
+    r"(?:francais|anglais|english|french)|"
+    r"(?:tu peux|vous pouvez|tu sais|can you) (?:faire|do) quoi(?: pour moi)?|"
+    r"what can you do for me|"
+    r"(?:is there|is it|is|y a t il|il y a) (?:a |an |un |une )?(?:real )?(?:human|humain|person|"
+    r"personne|someone|quelqu un) (?:typing|writing|answering|replying|behind|qui (?:ecrit|repond|"
+    r"tape)|derriere)|"
     r"(?:t es|tu es|vous etes) (?:quoi|qui)|tu te presentes|vous vous presentez|"
     r"(?:on t a|on vous a|t as ete|tu as ete) (?:cree|creee|fait|concu|programme)e? pour|"
     r"pourquoi (?:on t a|on vous a) (?:cree|fait|concu)|"
@@ -247,6 +255,10 @@ def classify(text: str) -> Kind | None:
         return None
     text = " ".join(found)
     joined = text
+    if (said := _COMPLAINT_PHRASE.search(joined)) and all(
+        t in _SMALLTALK_STEMS for t in tokens(f"{joined[: said.start()]} {joined[said.end() :]}")
+    ):
+        return "complaint"  # "ça m'aide pas": "aide" is no request for help here
     for pattern, kind in _SMALLTALK_PHRASES:
         if re.fullmatch(
             rf"(?:(?:hi|hey|hello|hiya|salut|slt|cc|bjr|wesh|bonjour|coucou|yo|dis|say|so|alors|ok|okay|oh|ah|"
@@ -308,7 +320,7 @@ _SEE_YOU = re.compile(r"(?<![\w+])[aà@] ?\+(?![\w+])")
 _LEAVING = re.compile(
     r"\b(?:a plus|a toute|a tte|a la prochaine|a demain|dodo|see you tomorrow|"
     r"je (?:te|vous) laisse|je me (?:sauve|casse|tire)|je file|je dois (?:y aller|filer|partir)|"
-    r"(?:belle|bonne) (?:soiree|nuit|journee|continuation|fin de)|"
+    r"(?:belle|bonne|douce|excellente?|agreable) (?:soiree|nuit|journee|continuation|fin de)|"
     r"have a (?:good|nice|great|lovely) (?:one|day|evening|night|weekend)|"
     r"je (?:vais|file) (?:me coucher|dormir|y aller)|"
     r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
@@ -333,18 +345,30 @@ _HOW_ARE_YOU = re.compile(
     r"comment (?:ca va|vas tu|allez vous|tu vas)|ca va bien|tu vas bien|vous allez bien|enforme|"
     r"ca gaze|(?:ta|la|votre) journee se passe|se passe bien|quoi de (?:neuf|9|beau)|"
     r"(?:what s|whats) (?:new|good)(?: with (?:you|u))?|how have you been|"
-    r"(?:your|ur) day (?:going|been))\b"
+    r"(?:your|ur) day (?:going|been)(?: so far)?)\b"
 )
 _THANKS_PHRASE = re.compile(
     r"\b(?:ta (?:very much|muchly|mate|pal|love)|(?:great|good|nice|awesome) (?:job|work|answer)|"
     r"(?:very|super|really|so|tres|trop|vraiment) (?:helpful|utile|clair|clear)|well done|"
     r"bien joue|ce qu il (?:me )?fallait|that (?:cleared|helped|helps)|ca m (?:aide|a aide)|"
     r"chapeau|hats off|kudos|you re (?:a star|the best|a legend|brilliant)|"
-    r"t es (?:le meilleur|top)|(?:t es|tu es|vous etes) (?:intelligent|intelligente|genial|geniale|"
+    r"t es (?:le meilleur|top)|(?:t es|tu es|vous etes)(?: trop| vraiment| super| tres)? "
+    r"(?:intelligent|intelligente|genial|geniale|"
     r"fort|forte|balaise|doue|douee)|(?:you re|you are|ur|u r) (?:smart|clever|good|great|"
     r"awesome|amazing)|(?:i|we) (?:love|like) (?:you|u|this bot)|je (?:t aime|t adore|vous adore)|"
     r"(?:brilliant|perfect|parfait|genial|excellent)(?: merci| thanks)?$)\b"
 )
+_YOUR_REPLY = r"(?:ta|votre|cette|your|that|this|the) (?:reponse|reply|answer|response)"
+_COMPLAINT_PHRASE = re.compile(
+    rf"\b(?:(?:ca|{_YOUR_REPLY}|tu) (?:ne )?m (?:aide|aides|a aide|avance) (?:pas|en rien)|"
+    rf"(?:j ai |j )?rien compris(?: (?:a|de) {_YOUR_REPLY})?|je (?:ne )?comprends rien|"
+    rf"{_YOUR_REPLY} (?:didn t|doesn t|did not|does not|isn t|is not|wasn t|was not) "
+    r"(?:help|helpful|clear|useful)|(?:didn t|doesn t|did not|does not) help(?: me)?(?: at all)?|"
+    r"(?:you re|you are|u r|ur|t es|tu es|vous etes)(?: kinda| so| a bit| trop| vraiment| really|"
+    r" un peu)? (?:slow|lent|lente|useless)|"
+    rf"{_YOUR_REPLY} (?:est |is )?(?:nulle|nul|bad|wrong|fausse|faux|useless|inutile))\b"
+)
+"""A user telling us an answer did not help: an apology and a way forward, not a fact."""
 _ROGER = re.compile(
     r"\b(?:(?:recu )?(?:5|cinq) sur (?:5|cinq)|loud and clear|roger that|copy that|gotcha|got it|"
     r"makes sense|fair enough|pige|c est note|ok ca marche)\b"
@@ -381,6 +405,7 @@ def marker(text: str) -> tuple[Kind, str] | None:
             return "who_are_you", around(said)
     phrases: tuple[tuple[re.Pattern[str], Kind], ...] = (
         (_HOW_ARE_YOU, "how_are_you"),  # "how's it going on your end today?"
+        (_COMPLAINT_PHRASE, "complaint"),  # before thanks: "ça m'aide pas" is no "ça m'aide"
         (_ROGER, "ack"),
         (_THANKS_PHRASE, "thanks"),
     )

@@ -316,6 +316,11 @@ _IN_SHAPE = re.compile(r"\b(?:en|la|pleine|bonne|grande) forme\b")
 """"En forme ?" asks how we are; "forme" alone stems like "formation", the article's training."""
 _GPT4O = re.compile(r"\b(?:gpt[ -]?)?4o\b|\bgpt[ -]4[ -]o\b")
 """"GPT-4o" is another model than the article's GPT-4, not GPT-4 and a letter."""
+_CHINESE_PRESIDENT = re.compile(
+    r"\b(?:(?:chinese|china ?'?s) (?:president|leader)|"
+    r"(?:president|dirigeant) (?:chinois|de la chine))\b"
+)
+""""Has the Chinese president commented?": Xi, whom the article never quotes, not Trump."""
 _TO_WORK = re.compile(r"\bboss(?:e|ent|er|ons|ez|ais|ait|aient|ant)\b")
 """"Je bosse dans une banque": French slang for working, not the off-topic boss."""
 _BOSS = re.compile(r"\b(?:patron|patrons|patronne|boss|bosses|chef|chefs)\b")
@@ -340,7 +345,7 @@ def words(text: str) -> list[str]:
     folded = _OP_ED.sub("oped", folded)
     folded = _GPT4O.sub("gpt4o", _WHITE_HOUSE.sub("whitehouse", folded))
     folded = _GOOD_DAY.sub(r"good\1", _IN_SHAPE.sub("enforme", folded))
-    folded = _TO_WORK.sub("travaille", folded)
+    folded = _TO_WORK.sub("travaille", _CHINESE_PRESIDENT.sub("xi", folded))
     if _BOSS.search(folded):
         for context, meaning in _BOSS_OF:
             if context.search(folded):

@@ -132,6 +132,9 @@ def test_small_talk_gets_a_friendly_word_never_a_fact(engine: Engine, question: 
         ("what's new with you", "en"),  # not the new AI landscape
         ("tu as quel âge ?", "fr"),
         ("nice to meet you", "en"),
+        ("tu parles anglais ?", "fr"),
+        ("is a real person writing these answers?", "en"),
+        ("t'es vraiment intelligent", "fr"),
     ],
 )
 def test_everyday_chat_is_small_talk_in_its_language(
@@ -173,6 +176,8 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("who created this bot anyway?", "who are you?"),
         ("sur quel type de sujets tu peux m'aider ?", "qui es-tu ?"),
         ("until next time, cheers", "bye"),
+        ("je vous souhaite une excellente soirée", "au revoir"),
+        ("how's your day been so far?", "how are you?"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
@@ -189,6 +194,10 @@ def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
         ("t'es vraiment nul", "fr"),
         ("you're useless", "en"),
         ("franchement, une calamité ce bot", "fr"),
+        ("j'ai rien compris à votre réponse", "fr"),  # "réponse" is no reaction of Trump's
+        ("ça m'aide pas", "fr"),  # not "ça m'aide", thanks
+        ("your answer didn't help at all", "en"),
+        ("you're so slow", "en"),
     ],
 )
 def test_an_unhappy_user_gets_an_apology_and_a_way_forward(
@@ -215,6 +224,7 @@ def test_a_greeting_does_not_turn_a_question_into_small_talk(engine: Engine, que
         ("what's up with the house ban?", "house_ban"),
         ("are you sure R1 costs 2.2 dollars?", "r1_pricing"),
         ("ok so what about the app store", "app_store_ranking"),
+        ("ça m'aide pas, et le prix de r1 ?", "r1_pricing"),
     ],
 )
 def test_small_talk_words_in_a_real_question_do_not_hide_it(
@@ -360,6 +370,8 @@ def test_everyday_ways_of_naming_things_find_the_fact(
         "How much did GPT-4o cost to train?",  # another model than GPT-4
         "qui est le patron de deepseek ?",  # the boss of DeepSeek is not in the article
         "Give me Meta's exact dollar figure for developing Llama",  # no amount in the article
+        "has China's president said anything about deepseek?",  # Xi, not Trump
+        "how do I tie a tie?",  # not "tied to China Media Group"
     ],
 )
 def test_look_alike_questions_are_not_answered(engine: Engine, question: str) -> None:
