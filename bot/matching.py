@@ -340,6 +340,13 @@ White House is the president, not the House of the House ban."""
 
 def words(text: str) -> list[str]:
     """Folded surface words, stop words included: what language detection looks at."""
+    return list(_words_once(text))
+
+
+@lru_cache(maxsize=1 << 12)
+def _words_once(text: str) -> tuple[str, ...]:
+    """Memoized like `_stable_tokens`: language detection, small talk, the decision and the
+    tokens themselves each ask for a question's words, about ten times a question."""
     folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
     folded = _THINK_TANK.sub("thinktank", _COMPOUNDS.sub(r"\1\2\3", folded))
     folded = _OP_ED.sub("oped", folded)
@@ -351,7 +358,7 @@ def words(text: str) -> list[str]:
             if context.search(folded):
                 folded = _BOSS.sub(meaning, folded)
                 break
-    return _numbers_in_words(_TOKEN.findall(folded))
+    return tuple(_numbers_in_words(_TOKEN.findall(folded)))
 
 
 def tokens(text: str) -> list[str]:
