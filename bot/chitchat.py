@@ -201,6 +201,19 @@ def asks_about_the_article(text: str) -> bool:
 
 
 _VOCATIVE = r"(?: (?:bot|toi|vous|mate|guys|man|there|the bot|le bot|right|non|hein))*"
+_WHOLE_PHRASES = tuple(
+    (
+        re.compile(
+            r"(?:(?:hi|hey|hello|hiya|salut|slt|cc|bjr|wesh|bonjour|coucou|yo|dis|say|so|alors|"
+            r"ok|okay|oh|ah|well|and|et|bon|ben|there|bot|little bot|petit bot|mate|buddy|toi) )*"
+            rf"(?:{pattern.pattern}){_VOCATIVE}"
+        ),
+        kind,
+    )
+    for pattern, kind in _SMALLTALK_PHRASES
+)
+"""Each phrase as a whole message, between greetings and a vocative ("hey, what's up bot"),
+compiled once at import rather than for every message."""
 _THANKS = _wordset("merci merki cimer thanks thank thx thks tks ty tysm thanx thanku remercie")
 _BY_PRIORITY: tuple[Kind, ...] = ("who_are_you", "thanks", "bye", "greeting", "ack")
 _SMALLTALK_STEMS = frozenset(stem(w) for w in _SMALLTALK_WORDS)
@@ -253,21 +266,15 @@ def classify(text: str) -> Kind | None:
         return "who_are_you"
     if len(found) > 12:
         return None
-    text = " ".join(found)
-    joined = text
+    joined = " ".join(found)
     if (said := _COMPLAINT_PHRASE.search(joined)) and all(
         t in _SMALLTALK_STEMS for t in tokens(f"{joined[: said.start()]} {joined[said.end() :]}")
     ):
         return "complaint"  # "ça m'aide pas": "aide" is no request for help here
-    for pattern, kind in _SMALLTALK_PHRASES:
-        if re.fullmatch(
-            rf"(?:(?:hi|hey|hello|hiya|salut|slt|cc|bjr|wesh|bonjour|coucou|yo|dis|say|so|alors|ok|okay|oh|ah|"
-            rf"well|and|et|bon|ben|there|bot|little bot|petit bot|mate|buddy|toi) )*"
-            rf"(?:{pattern.pattern}){_VOCATIVE}",
-            joined,
-        ):
+    for pattern, kind in _WHOLE_PHRASES:
+        if pattern.fullmatch(joined):
             return kind
-    if any(t not in _SMALLTALK_STEMS for t in tokens(text)):
+    if any(t not in _SMALLTALK_STEMS for t in tokens(joined)):
         return None
     if any(w in _THANKS for w in found):
         return "thanks"  # "merci pour ton aide" thanks for the help, asks for none

@@ -610,8 +610,6 @@ def build_index(
             if tok == OFF_TOPIC:
                 continue
             toks.append(tok)
-            if strength[i].get(tok, 0.0) < doc.strength:
-                strength[i][tok] = doc.strength
             if doc.lang is not None:
                 seen_in[surface][doc.lang] += 1
             if not doc.is_variant and base[i].get(tok, 0.0) < doc.strength:
@@ -623,6 +621,7 @@ def build_index(
             for tok in set(toks):
                 counts[i][tok] += 1
     for i, toks_of in enumerate(strength):
+        toks_of.update(base[i])
         for tok, n_variants in counts[i].items():
             toks_of[tok] = max(base[i].get(tok, 0.0), _variant_strength(n_variants))
     n = len(keys)
