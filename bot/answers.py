@@ -50,6 +50,15 @@ _ORDINAL = re.compile(
 )
 """Ranks as `matching.tokens` leaves them ("troisième" -> "troisiem")."""
 
+_IDENTITY = (
+    "americain americaine usa etats unis origine pays nationalite country nationality hype buzz "
+    "entreprise societe startup boite firme company firm business whole entier"
+)
+"""Besides its own words, what a question about the article's subject may ask: what kind of
+company, from where ("DeepSeek, chinois ou américain ?", "c koi cette boîte au juste")."""
+SUBJECT_SHARE = 0.8
+"""A word of the article's title found in this share of the entries names its subject."""
+
 _OTHER_THAN = re.compile(
     r"\b(?:other than|apart from|aside from|besides|except|excluding|any other|which other|"
     r"what other|who else|what else|a part|hormis|en dehors|excepte|sauf|outre (?:le|la|les)|"
@@ -374,6 +383,10 @@ class Engine:
     """Entry id -> entry, built once: replies look entries up by id many times."""
     _numbers: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
     """Entry id -> whether it states a number (`_states_number`), as each is first asked."""
+    _subject: tuple[frozenset[str], frozenset[str]] | tuple[()] | None = field(
+        init=False, repr=False, compare=False, default=None
+    )
+    """The article's subject words and its presenting entry's words (`_subject_words`)."""
 
     def __post_init__(self) -> None:
         by_id: dict[str, Entry] = {}
@@ -451,6 +464,11 @@ class Engine:
         """What to do with a question, and the matches behind the decision."""
         matches = matching.search(question, self.index, exclude_variant=exclude_variant)
         words = len(set(matching.tokens(question)))
+        if matches and self._asks_what_the_subject_is(question):
+            # "DeepSeek c'est quoi, une boîte chinoise ?": every word is one the entry that
+            # presents the subject uses; others may share them all, it is still what is asked.
+            first = [m for m in matches if m.key == self.kb.article.entry]
+            return "answer", first + [m for m in matches if m.key != self.kb.article.entry]
         if self._unknown_number(question) or _OTHER_THAN.search(" ".join(matching.words(question))):
             # "Les 500 milliards ?", "top 10": a number the article never gives is not one of
             # its facts, however well the rest of the question matches; nor is whatever is
@@ -472,6 +490,48 @@ class Engine:
                 verdict = "suggest"
             return verdict, counted + rest
         return decide(matches, words=words), matches
+
+    def _asks_what_the_subject_is(self, question: str) -> bool:
+        """Whether a question names the article's subject and asks nothing the entry that
+        presents it (`article.entry`) does not say; who is asking aside."""
+        words = self._subject_words()
+        if not words:
+            return False
+        subject, identity = words
+        asker = matching.about_the_asker(question)
+        named = False
+        for tok in set(matching.tokens(question)) - asker:
+            hit = matching.resolve(tok, self.index)
+            if hit is None or hit[0] not in identity:
+                return False
+            named = named or hit[0] in subject
+        return named
+
+    def _subject_words(self) -> tuple[frozenset[str], frozenset[str]] | None:
+        """The subject's words (the title's words most entries use: "deepseek") and those of
+        the entry presenting it, as the index spells them; computed once."""
+        if self._subject is not None:
+            return self._subject or None
+        entry = self.entry(self.kb.article.entry or "")
+        found: tuple[frozenset[str], frozenset[str]] | tuple[()] = ()
+        if entry is not None:
+
+            def spelt(text: str) -> set[str]:
+                hits = (matching.resolve(t, self.index) for t in matching.tokens(text))
+                return {hit[0] for hit in hits if hit is not None and hit[1] == 1.0}
+
+            title = spelt(" ".join(self.kb.article.title.get(lang) for lang in LANGS))
+            least = SUBJECT_SHARE * len(self.index.keys)
+            subject = {t for t in title if len(self.index.postings.get(t, ())) >= least}
+            own = " ".join(
+                [entry.topic.get(lang) + " " + entry.answer.get(lang) for lang in LANGS]
+                + list(entry.keywords)
+                + [_IDENTITY]
+            )
+            if subject:
+                found = (frozenset(subject), frozenset(spelt(own) | subject))
+        object.__setattr__(self, "_subject", found)
+        return found or None
 
     def _small_talk_around(self, question: str, verdict: Verdict) -> chitchat.Kind | None:
         """ "Salut l'ami !", "thx m8": a greeting around words we do not know is still one.

@@ -171,6 +171,11 @@ _ABOUT_YOU = re.compile(
     r"tu sais faire quoi|que sais tu faire|(?:your|tes|vos) (?:skills|"
     r"competences)|what are you good (?:at|for)|any good for|a quoi tu sers|tu sors d ou|"
     r"d ou tu sors|where (?:are you|do you come) from|"
+    r"(?:what|how) (?:should|shall|do|can|may) i call (?:you|u)|"
+    r"comment (?:je dois|dois je|je peux|puis je) (?:t|vous) appeler|"
+    r"(?:tu fais|vous faites) quoi dans la vie|que (?:fais tu|faites vous) dans la vie|"
+    r"(?:suis je|je suis|est ce que je suis) en train de (?:discuter|parler|chatter|causer) avec "
+    r"(?:un|une) (?:ia|intelligence artificielle|bot|robot|machine|humain)|"
     r"(?:humain|personne|quelqu un|human|person|someone) (?:derriere|behind) (?:l ecran|le clavier|"
     r"ce bot|the screen|the keyboard|this bot|this)|"
     r"(?:une vraie personne|un humain|un etre humain|a real person|a human|someone real)"
@@ -180,7 +185,7 @@ _ABOUT_YOU = re.compile(
 )
 """Questions about the bot itself, recognised anywhere in a message before any fact is looked
 up: "do you have a name I can call you by?" is not about the wake-up call."""
-_ARTICLE = _wordset("article articles texte papier piece text")
+_ARTICLE = _wordset("article articles texte papier piece text story news")
 
 
 _ABOUT_CUES = frozenset(
@@ -188,7 +193,7 @@ _ABOUT_CUES = frozenset(
         "article articles texte papier piece text resume resumer resumes summary summarize "
         "summarise sum gist nutshell sujet sujets topic topics subject story theme themes "
         "covers cover traite main principal principale essentiel mots words bref brief "
-        "overview apercu idee quick rapide 2 3"
+        "overview apercu idee quick rapide 2 3 tldr tl dr story news"
     )
 )
 """Words that ask what the article says as a whole ("le sujet en deux mots", "the gist")."""
@@ -319,7 +324,8 @@ _MARKERS: dict[Kind, frozenset[str]] = {
 }
 """Words that make a message small talk whatever else it says, as long as it asks nothing."""
 _GREETING_PHRASE = re.compile(
-    r"\b(?:rise and shine|top o the (?:day|morning)|g day|(?:nice|pleased|glad) to meet (?:you|u)|"
+    r"\b(?:rise and shine|top o the (?:day|morning)|g day|"
+    r"(?:nice|pleased|glad) to (?:e )?meet (?:you|u)|"
     r"enchantee?|(?:ravie?|content|contente) de (?:te|vous) (?:rencontrer|connaitre))\b"
 )
 _SEE_YOU = re.compile(r"(?<![\w+])[aà@] ?\+(?![\w+])")
@@ -328,7 +334,8 @@ _LEAVING = re.compile(
     r"\b(?:a plus|a toute|a tte|a la prochaine|a demain|dodo|see you tomorrow|"
     r"je (?:te|vous) laisse|je me (?:sauve|casse|tire)|je file|je dois (?:y aller|filer|partir)|"
     r"(?:belle|bonne|douce|excellente?|agreable) (?:soiree|nuit|journee|continuation|fin de)|"
-    r"have a (?:good|nice|great|lovely) (?:one|day|evening|night|weekend)|"
+    r"(?:have|wishing you|wish you) a (?:good|nice|great|lovely) (?:one|day|evening|night|weekend)|"
+    r"(?:bon|excellent|beau) (?:week end|weekend|we)|"
     r"je (?:vais|file) (?:me coucher|dormir|y aller)|"
     r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
     r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|flip side|"
@@ -362,7 +369,10 @@ _THANKS_PHRASE = re.compile(
     r"t es (?:le meilleur|top)|(?:t es|tu es|vous etes)(?: trop| vraiment| super| tres)? "
     r"(?:intelligent|intelligente|genial|geniale|"
     r"fort|forte|balaise|doue|douee)|(?:you re|you are|ur|u r) (?:smart|clever|good|great|"
-    r"awesome|amazing)|(?:i|we) (?:love|like) (?:you|u|this bot)|je (?:t aime|t adore|vous adore)|"
+    r"awesome|amazing)|(?:you re|you are|ur|u r) (?:pretty|really|so|very|quite) (?:smart|clever|"
+    r"good|great|helpful)|(?:i|we) (?:love|like) (?:you|u|this bot)|"
+    r"je (?:t aime|t adore|vous adore)|(?:j adore|j aime bien|j aime) (?:ce|ton|le) (?:bot|robot)|"
+    r"continue(?:z)? comme ca|keep (?:it up|up the good work)|"
     r"(?:brilliant|perfect|parfait|genial|excellent)(?: merci| thanks)?$)\b"
 )
 _YOUR_REPLY = r"(?:ta|votre|cette|your|that|this|the) (?:reponse|reply|answer|response)"
@@ -373,6 +383,10 @@ _COMPLAINT_PHRASE = re.compile(
     r"(?:help|helpful|clear|useful)|(?:didn t|doesn t|did not|does not) help(?: me)?(?: at all)?|"
     r"(?:you re|you are|u r|ur|t es|tu es|vous etes)(?: kinda| so| a bit| trop| vraiment| really|"
     r" un peu)? (?:slow|lent|lente|useless)|"
+    r"(?:tu|vous)(?: ne)? (?:sers|servez) (?:a|strictement a|vraiment a) rien|"
+    r"(?:tes|vos|ces|les) reponses(?: ne)? servent (?:a|strictement a|vraiment a) rien|"
+    r"(?:t as|tu as|vous avez) (?:mal|pas bien) repondu|"
+    rf"(?:(?:{_YOUR_REPLY}|you|it)(?: just)? )?(?:made|makes) (?:zero|no|0) sense|"
     rf"{_YOUR_REPLY} (?:est |is )?(?:nulle|nul|bad|wrong|fausse|faux|useless|inutile))\b"
 )
 """A user telling us an answer did not help: an apology and a way forward, not a fact."""

@@ -72,7 +72,7 @@ FR_STOP = _wordset(
     centaines milliers face veux veut voulait voulais voulu rapidement brievement
     nom rien compris pa pouvez pouvons savez dedans gros renvoie renvoient vais emploie
     emploient employer employons employez principalement surtout essentiellement globalement
-    temps
+    temps prend prends prendre prennent nombre nombres yeux agit agissait
     """
 )
 EN_STOP = _wordset(
@@ -100,6 +100,7 @@ EN_STOP = _wordset(
     hundreds thousands want wants wanted wanting nutshell briefly brief quickly
     don doesn didn isn aren wasn ve ll im both try trying own back lol lmao rn ppl wait
     mainly mostly essentially largely primarily goodmorning goodevening goodday goodafternoon
+    show shows showed showing shown tbh ngl imo imho whether likes liked bout such
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -333,7 +334,7 @@ _BOSS_OF = (
 )
 """The boss of Meta is its executives, the boss of the US its president; anyone else's boss
 (DeepSeek's) is a question the article does not answer."""
-_COMPOUNDS = re.compile(r"\b(start|wake)[ -]?(up)(s?)\b")
+_COMPOUNDS = re.compile(r"\b(start|wake|sign)[ -]?(up)(s?)\b")
 """"start-up", "wake up": one word, so "up" alone ("bringing it up") can be a stop word. The
 White House is the president, not the House of the House ban."""
 
@@ -505,7 +506,8 @@ _QUANTITY = re.compile(
     r"\b(?:combien|cb|how (?:much|many)|quel(?:le)? (?:montant|pourcentage|somme|chiffre)|"
     r"what (?:amount|percentage|sum|figure)|de quel montant|dollar (?:figure|amount)|"
     r"(?:exact|precise|exacte|precis|precise) (?:amount|figure|sum|number|cost|montant|chiffre|"
-    r"somme|cout)|(?:montant|chiffre|somme|amount|figure) (?:exact|precis|exacte|precise))\b"
+    r"somme|cout|budget)|(?:montant|chiffre|somme|amount|figure|budget|nombre) (?:exact|precis|"
+    r"exacte|precise))\b"
 )
 
 
@@ -767,6 +769,81 @@ def _misspelt_stop_word(token: str) -> bool:
     )
 
 
+_INTRODUCTIONS = (
+    ("je", "suis"),
+    ("j", "suis"),
+    ("chui",),
+    ("i", "m"),
+    ("i", "am"),
+    ("im",),
+    ("as", "a"),
+    ("as", "an"),
+    ("en", "tant", "que"),
+    ("en", "tant", "qu"),
+    ("being", "a"),
+    ("being", "an"),
+    ("i", "work", "as"),
+    ("je", "travaille", "comme"),
+)
+_ARTICLES = _wordset("un une a an")
+_PLACE_LINKS = _wordset("in at from d de en a au aux du")
+_RELATIVES = _wordset(
+    """
+    fils fille filles enfants enfant gamin gamins gosse gosses ado ados petit petite fils fille
+    mari femme epoux epouse pere mere papa maman frere soeur freres soeurs neveu niece cousin
+    cousine oncle tante grand grands parents beau belle copain copine copains copines pote potes
+    ami amie amis amies voisin voisine voisins collegue collegues patron chef prof professeur
+    son sons daughter daughters kid kids child children teen teenage teenager grandson
+    granddaughter grandkids grandma grandpa grandmother grandfather wife husband dad mom mum
+    father mother brother sister nephew niece cousin uncle aunt friend friends buddy mate
+    neighbour neighbor coworker coworkers colleague colleagues boss teacher roommate partner
+    client clients cliente clientes customer customers patient patients eleve eleves
+    etudiants student students
+    """
+)
+_INTRODUCTION_WORDS = 3
+
+
+def about_the_asker(text: str) -> frozenset[str]:
+    """Tokens that say who is asking, not what: "je suis pharmacienne à Lyon", "I'm a farmer in
+    Iowa", "my teenage son" (in a long message only). Messages introduce their writer, and a
+    profession or a town must neither count against every entry nor match one ("journaliste",
+    "développeur")."""
+    raw = words(text)
+    span: set[int] = set()
+    rambles = len(set(tokens(text))) >= LONG_TOKENS  # "un cadeau pour ma mère" asks about her
+    for i in range(len(raw)):
+        if rambles and i > 0 and raw[i - 1] in ("mon", "ma", "mes", "my", "our", "notre", "nos"):
+            kin = [j for j in range(i, min(i + 3, len(raw))) if raw[j] in _RELATIVES]
+            span.update(range(i, kin[-1] + 1) if kin else ())
+        for intro in _INTRODUCTIONS:
+            if tuple(raw[i : i + len(intro)]) != intro:
+                continue
+            j = i + len(intro)
+            while j < len(raw) and raw[j] in _ARTICLES:
+                j += 1
+            said_at: list[int] = []
+            while j < len(raw) and len(said_at) < _INTRODUCTION_WORDS:
+                if raw[j] in STOP_WORDS and raw[j] not in _PLACE_LINKS:
+                    break
+                if raw[j] not in STOP_WORDS:
+                    said_at.append(j)
+                j += 1
+            if intro[0] in ("as", "being") and raw[j : j + 1] not in (
+                ["i"],
+                ["je"],
+                ["my"],
+                ["im"],
+            ):
+                continue  # "how old is it as a company": no one introduced
+            span.update(range(i + len(intro), said_at[-1] + 1) if said_at else ())
+    if not span:
+        return frozenset()
+    inside = tokens(" ".join(raw[j] for j in sorted(span)))
+    outside = tokens(" ".join(w for j, w in enumerate(raw) if j not in span))
+    return frozenset(inside) - frozenset(outside)
+
+
 def search(
     question: str,
     index: Index,
@@ -789,8 +866,9 @@ def search(
     resolved: list[tuple[str, float] | None] = []
     unknown = 0
     off_topic_weight = OFF_TOPIC_WEIGHT if len(q_tokens) < LONG_TOKENS else LONG_OFF_TOPIC_WEIGHT
+    asker = about_the_asker(question)
     for tok in q_tokens:
-        hit = resolve(tok, index)
+        hit = None if tok in asker else resolve(tok, index)
         if hit is not None and hit[0] == OFF_TOPIC and hit[1] < 1.0:
             # Only close to an off-topic word ("clip" is not "chips", "loin" not "login"): an
             # unknown word, not a sure sign the question is about something the article lacks.
@@ -799,7 +877,7 @@ def search(
             # A word the knowledge file says it cannot answer about: full weight, no match.
             resolved.append(None)
             weights.append(index.unknown_idf * off_topic_weight)
-        elif hit is None and _misspelt_stop_word(tok):
+        elif tok in asker or (hit is None and _misspelt_stop_word(tok)):
             # "exacly", "becuase": a filler typed wrong says nothing about the subject.
             resolved.append(None)
             weights.append(0.0)

@@ -54,6 +54,54 @@ def test_a_long_rambling_question_with_a_clear_subject_is_answered(engine: Engin
     assert reply.answered and reply.entry == "tech_stocks_fall"
 
 
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        (
+            "Je suis électricien à Brest et je voudrais savoir ce que Trump a dit sur DeepSeek",
+            "trump_wake_up_call",
+        ),
+        (
+            "As a dentist in Leeds I keep hearing about DeepSeek, what did the House of "
+            "Representatives decide about it?",
+            "house_ban",
+        ),
+    ],
+)
+def test_who_is_asking_does_not_hide_what_is_asked(
+    engine: Engine, question: str, entry: str
+) -> None:
+    # "électricien" and "dentist" are spelt like words the knowledge base uses.
+    reply = engine.ask(question)
+    assert reply.answered and reply.entry == entry
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "DeepSeek, c'est une boîte chinoise ou américaine ?",
+        "is deepseek a chinese or an american firm?",
+    ],
+)
+def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, question: str) -> None:
+    # Why the US worries names China and America too; the question asks nothing about worry.
+    assert engine.ask(question).entry == engine.kb.article.entry == "deepseek_overview"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "quel est le budget exact de Meta pour Llama ?",  # vast resources, no amount
+        "how do I sign up for DeepSeek?",  # not Yuyuan Tantian's social media account
+        "what do european countries invest in ai",  # China and the US only
+    ],
+)
+def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
+    engine: Engine, question: str
+) -> None:
+    assert not engine.ask(question).answered
+
+
 def test_a_question_about_something_other_than_a_fact_is_not_answered(engine: Engine) -> None:
     reply = engine.ask("Apart from Trump, did any other American politician comment on DeepSeek?")
     assert not reply.answered and reply.suggestions
@@ -198,6 +246,8 @@ def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
         ("ça m'aide pas", "fr"),  # not "ça m'aide", thanks
         ("your answer didn't help at all", "en"),
         ("you're so slow", "en"),
+        ("tes réponses servent à rien", "fr"),
+        ("your last reply made zero sense", "en"),
     ],
 )
 def test_an_unhappy_user_gets_an_apology_and_a_way_forward(

@@ -50,6 +50,10 @@ def test_small_talk(text: str, kind: str) -> None:
         ("which subjects do you cover", "who_are_you"),
         ("comment ça se passe ?", "how_are_you"),
         ("j'espère que vous allez bien", "how_are_you"),
+        ("what should I call you?", "who_are_you"),
+        ("tu fais quoi dans la vie ?", "who_are_you"),
+        ("suis-je en train de parler avec une IA ?", "who_are_you"),  # not the AI landscape
+        ("tu sers à rien", "complaint"),
     ],
 )
 def test_informal_small_talk(text: str, kind: str) -> None:

@@ -232,3 +232,17 @@ def test_french_slang_for_working_is_not_the_off_topic_boss() -> None:
 
 def test_one_after_a_word_point_stays_a_word() -> None:
     assert "1" not in matching.tokens("the point one should note")
+
+
+def test_who_is_asking_is_told_apart_from_what_is_asked() -> None:
+    asker = matching.about_the_asker(
+        "Je suis pharmacienne à Lyon et mes collègues ne parlent que de DeepSeek à la pause, "
+        "combien a coûté son entraînement ?"
+    )
+    assert {"pharmacienn", "lyon", "collegu"} <= asker
+    assert not asker & {"deepseek", "cout", "entrain"}
+    # Nobody is introduced; a word said again outside the introduction is asked about.
+    assert matching.about_the_asker("how old is deepseek as a company") == frozenset()
+    assert "meta" not in matching.about_the_asker("As a Meta engineer I wonder what Meta spent")
+    # A short question about a relative is about that relative.
+    assert matching.about_the_asker("une idée de cadeau pour ma mère") == frozenset()
