@@ -52,7 +52,8 @@ _ORDINAL = re.compile(
 
 _IDENTITY = (
     "americain americaine usa etats unis origine pays nationalite country nationality hype buzz "
-    "entreprise societe startup boite firme company firm business whole entier"
+    "entreprise societe startup boite firme company firm business whole entier tech technologie "
+    "technology"
 )
 """Besides its own words, what a question about the article's subject may ask: what kind of
 company, from where ("DeepSeek, chinois ou américain ?", "c koi cette boîte au juste")."""
@@ -538,17 +539,15 @@ class Engine:
 
         It gives way to an answer, unless that answer rests on typo guesses alone ("en forme ?"
         read as "formation"); a message using three known words ("thanks, now the house ban")
-        or a word the article cannot answer about ("hi, who founded it") is a question."""
+        or, besides the phrase, a word the article cannot answer about ("hi, who founded it")
+        is a question."""
         marked = chitchat.marker(question)
         if marked is None:
             return None
         talk, rest = marked
-        if any(
-            matching.resolve(tok, self.index) == (matching.OFF_TOPIC, 1.0)
-            for tok in set(matching.tokens(question))
-        ):
-            return None
         hits = [matching.resolve(tok, self.index) for tok in set(matching.tokens(rest))]
+        if (matching.OFF_TOPIC, 1.0) in hits:
+            return None  # "hi, who founded it"; the phrase's own words may be ("happy friday")
         known = sum(hit is not None and hit[1] == 1.0 for hit in hits)
         return talk if known <= 2 and (verdict != "answer" or known == 0) else None
 

@@ -40,7 +40,7 @@ _SMALLTALK: dict[Kind, frozenset[str]] = {
     ),
     "bye": _wordset(
         "bye byebye revoir ciao tchao goodbye later cya bientot nuit night goodnight gn adieu "
-        "adios journee soiree farewell care peace ttyl tard prochaine toute voit plus catch"
+        "adios journee soiree farewell care peace ttyl tard prochaine toute voit plus catch file"
     ),
     "how_are_you": _wordset("va vas going doing roule gaze cv"),
     "who_are_you": _wordset(
@@ -122,7 +122,8 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], Kind], ...] = (
             r"(?:anyone|anybody|somebody|someone) (?:home|there|here|around|awake)|"
             r"(?:es tu|t es|tu es|etes vous|vous etes)(?: encore| toujours)? "
             r"(?:la|reveille|reveillee|dispo|disponible|en ligne)|"
-            r"(?:il )?y a (?:quelqu un|qqn|quelqu 1)(?: la)?"
+            r"(?:il )?y a (?:quelqu un|qqn|quelqu 1)(?: la)?|knock knock(?: is this thing on)?|"
+            r"is this thing on"
         ),
         "greeting",
     ),
@@ -172,6 +173,9 @@ _ABOUT_YOU = re.compile(
     r"competences)|what are you good (?:at|for)|any good for|a quoi tu sers|tu sors d ou|"
     r"d ou tu sors|where (?:are you|do you come) from|"
     r"(?:what|how) (?:should|shall|do|can|may) i call (?:you|u)|"
+    r"(?:t es|tu es|vous etes|t as ete|tu as ete) (?:programme|cree|concu|code|fait)e? par qui|"
+    r"(?:t as|tu as|as tu|avez vous|vous avez) des (?:sentiments|emotions)|"
+    r"(?:do|can) (?:you|u) (?:have|feel) (?:feelings|emotions)|"
     r"comment (?:je dois|dois je|je peux|puis je) (?:t|vous) appeler|"
     r"(?:tu fais|vous faites) quoi dans la vie|que (?:fais tu|faites vous) dans la vie|"
     r"(?:suis je|je suis|est ce que je suis) en train de (?:discuter|parler|chatter|causer) avec "
@@ -326,8 +330,15 @@ _MARKERS: dict[Kind, frozenset[str]] = {
 _GREETING_PHRASE = re.compile(
     r"\b(?:rise and shine|top o the (?:day|morning)|g day|"
     r"(?:nice|pleased|glad) to (?:e )?meet (?:you|u)|"
+    r"happy (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|new year|holidays)|"
+    r"(?:bon|joyeux) (?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)|"
     r"enchantee?|(?:ravie?|content|contente) de (?:te|vous) (?:rencontrer|connaitre))\b"
 )
+_ADDRESSEE = re.compile(
+    r"\b(?:(?:mon |my )?(?:petit|little|cher|dear) (?:bot|robot|programme|program)|"
+    r"(?:a|to) (?:toi|vous|you)|mon ami|my friend)\b"
+)
+"""Whom a goodbye is said to ("petit programme", "à toi"): no question in it."""
 _SEE_YOU = re.compile(r"(?<![\w+])[aà@] ?\+(?![\w+])")
 """"A+", "à +": French texting for "see you"."""
 _LEAVING = re.compile(
@@ -339,7 +350,9 @@ _LEAVING = re.compile(
     r"je (?:vais|file) (?:me coucher|dormir|y aller)|"
     r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
     r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|flip side|"
-    r"i m (?:off|out)|heading (?:off|out)|good ?night|take care|until next time|"
+    r"i m (?:off|out)|heading (?:off|out)|good ?night|take care|until next time|peace out|"
+    r"that s (?:all|it) for (?:today|tonight|now|me)|"
+    r"c est tout pour (?:aujourd hui|ce soir|moi|l instant|le moment)|"
     r"(?:see|catch|talk to) (?:you|u|ya) (?:next time|another time|later)|"
     r"(?:prends|prenez) soin de (?:toi|vous)|a la revoyure|au plaisir)\b"
 )
@@ -369,8 +382,9 @@ _THANKS_PHRASE = re.compile(
     r"t es (?:le meilleur|top)|(?:t es|tu es|vous etes)(?: trop| vraiment| super| tres)? "
     r"(?:intelligent|intelligente|genial|geniale|"
     r"fort|forte|balaise|doue|douee)|(?:you re|you are|ur|u r) (?:smart|clever|good|great|"
-    r"awesome|amazing)|(?:you re|you are|ur|u r) (?:pretty|really|so|very|quite) (?:smart|clever|"
-    r"good|great|helpful)|(?:i|we) (?:love|like) (?:you|u|this bot)|"
+    r"awesome|amazing)|(?:you re|you are|ur|u r)(?: a| an)?(?: pretty| really| so| very| quite)? "
+    r"(?:smart|clever|good|great|helpful)(?: little)?(?: bot| robot| one)?|"
+    r"(?:i|we) (?:love|like) (?:you|u|this bot)|"
     r"je (?:t aime|t adore|vous adore)|(?:j adore|j aime bien|j aime) (?:ce|ton|le) (?:bot|robot)|"
     r"continue(?:z)? comme ca|keep (?:it up|up the good work)|"
     r"(?:brilliant|perfect|parfait|genial|excellent)(?: merci| thanks)?$)\b"
@@ -386,6 +400,8 @@ _COMPLAINT_PHRASE = re.compile(
     r"(?:tu|vous)(?: ne)? (?:sers|servez) (?:a|strictement a|vraiment a) rien|"
     r"(?:tes|vos|ces|les) reponses(?: ne)? servent (?:a|strictement a|vraiment a) rien|"
     r"(?:t as|tu as|vous avez) (?:mal|pas bien) repondu|"
+    r"(?:completement |vraiment |totalement )?a cote de la plaque|(?:completement )?hors sujet|"
+    r"(?:way |totally |completely )?off the mark|(?:way |totally |completely )?off topic|"
     rf"(?:(?:{_YOUR_REPLY}|you|it)(?: just)? )?(?:made|makes) (?:zero|no|0) sense|"
     rf"{_YOUR_REPLY} (?:est |is )?(?:nulle|nul|bad|wrong|fausse|faux|useless|inutile))\b"
 )
@@ -438,8 +454,9 @@ def marker(text: str) -> tuple[Kind, str] | None:
     if _SEE_YOU.search(fold(text)):
         return "bye", joined
     for pattern, kind in ((_LEAVING, "bye"), (_GREETING_PHRASE, "greeting")):
-        if said := pattern.search(joined):
-            return kind, around(said)
+        if pattern.search(joined):
+            # "bon je file, belle journée à toi": every goodbye said, and whom it is said to.
+            return kind, _ADDRESSEE.sub(" ", pattern.sub(" ", joined))
     for kind, marks in (("complaint", _INSULTS), *_MARKERS.items()):
         if any(w in marks for w in found):
             return kind, " ".join(w for w in found if w not in marks)

@@ -72,7 +72,8 @@ FR_STOP = _wordset(
     centaines milliers face veux veut voulait voulais voulu rapidement brievement
     nom rien compris pa pouvez pouvons savez dedans gros renvoie renvoient vais emploie
     emploient employer employons employez principalement surtout essentiellement globalement
-    temps prend prends prendre prennent nombre nombres yeux agit agissait
+    temps prend prends prendre prennent nombre nombres yeux agit agissait texte textes
+    jen pourkoi chacun chacune vrai vraie
     """
 )
 EN_STOP = _wordset(
@@ -100,7 +101,8 @@ EN_STOP = _wordset(
     hundreds thousands want wants wanted wanting nutshell briefly brief quickly
     don doesn didn isn aren wasn ve ll im both try trying own back lol lmao rn ppl wait
     mainly mostly essentially largely primarily goodmorning goodevening goodday goodafternoon
-    show shows showed showing shown tbh ngl imo imho whether likes liked bout such
+    show shows showed showing shown tbh ngl imo imho whether likes liked bout such text texts
+    random came taking frm true real
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -138,6 +140,7 @@ _EN_MARKERS = _wordset(
     sense makes take thx thanx tysm ty wassup sup mate guys later goodbye welcome
     hiya morning evening gotta gonna wanna cya go awake anybody anyone someone home buddy
     sir purpose name worries ttyl catch bunch lol interesting wow seriously nope yep yup
+    happy monday tuesday wednesday thursday friday saturday sunday weekend knock peace
     """
 )
 
@@ -325,6 +328,8 @@ _CHINESE_PRESIDENT = re.compile(
 _TO_WORK = re.compile(r"\bboss(?:e|ent|er|ons|ez|ais|ait|aient|ant)\b")
 """"Je bosse dans une banque": French slang for working, not the off-topic boss."""
 _BOSS = re.compile(r"\b(?:patron|patrons|patronne|boss|bosses|chef|chefs)\b")
+_IN_CHARGE = re.compile(r"\b(?:in charge|a la tete|(?<=who )runs|(?<=qui )dirige)\b")
+""" "Who is in charge of…", "qui dirige…": asking for its boss."""
 _BOSS_OF = (
     (re.compile(r"\b(?:meta|facebook|zuckerberg|zuck|llama|instagram)\b"), "dirigeants"),
     (
@@ -334,6 +339,12 @@ _BOSS_OF = (
 )
 """The boss of Meta is its executives, the boss of the US its president; anyone else's boss
 (DeepSeek's) is a question the article does not answer."""
+_FOUNDED = re.compile(r"\bfonde(?:e|es|s)?\b(?! sur)")
+_FUNDS = re.compile(r"\bfonds\b")
+""""Qui a fondé DeepSeek ?" asks for its founders, off-topic; "fonds" are funds, and "tendance
+de fond" is neither: the three share a stem. "Fondée sur" is "based on"."""
+_STORE = re.compile(r"\bstock(?:e|er|ee|ees|es|ent|age|ons|ez)\b")
+""""Deepseek stocke mes données": French for storing data, not the stocks that fell."""
 _COMPOUNDS = re.compile(r"\b(start|wake|sign)[ -]?(up)(s?)\b")
 """"start-up", "wake up": one word, so "up" alone ("bringing it up") can be a stop word. The
 White House is the president, not the House of the House ban."""
@@ -354,6 +365,8 @@ def _words_once(text: str) -> tuple[str, ...]:
     folded = _GPT4O.sub("gpt4o", _WHITE_HOUSE.sub("whitehouse", folded))
     folded = _GOOD_DAY.sub(r"good\1", _IN_SHAPE.sub("enforme", folded))
     folded = _TO_WORK.sub("travaille", _CHINESE_PRESIDENT.sub("xi", folded))
+    folded = _FOUNDED.sub("founded", _FUNDS.sub("funds", _STORE.sub("stockage", folded)))
+    folded = _IN_CHARGE.sub("boss", folded)
     if _BOSS.search(folded):
         for context, meaning in _BOSS_OF:
             if context.search(folded):
@@ -712,7 +725,10 @@ def resolve(token: str, index: Index, *, cutoff: float = 80.0) -> tuple[str, flo
 
 def _resolve(token: str, index: Index, cutoff: float) -> tuple[str, float] | None:
     if len(token) <= 5:
-        cutoff = max(cutoff, 85.0)
+        # A four-letter word is a three-letter one only with its last letter doubled ("putt"
+        # from "putting" is "put"): "snow" is not "sow", nor "denv" "dev" (all 85.7).
+        doubled = token[-1] == token[-2]
+        cutoff = max(cutoff, 86.0 if len(token) == 4 and not doubled else 85.0)
     best: tuple[str, float] | None = None
     for length in range(len(token) - 2, len(token) + 3):
         pool = index.vocab_by_length.get(length)
@@ -789,7 +805,7 @@ _ARTICLES = _wordset("un une a an")
 _PLACE_LINKS = _wordset("in at from d de en a au aux du")
 _RELATIVES = _wordset(
     """
-    fils fille filles enfants enfant gamin gamins gosse gosses ado ados petit petite fils fille
+    fils fille filles enfants enfant gamin gamins gosse gosses ado ados petit petite petits petites
     mari femme epoux epouse pere mere papa maman frere soeur freres soeurs neveu niece cousin
     cousine oncle tante grand grands parents beau belle copain copine copains copines pote potes
     ami amie amis amies voisin voisine voisins collegue collegues patron chef prof professeur

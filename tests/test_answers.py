@@ -94,12 +94,22 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "quel est le budget exact de Meta pour Llama ?",  # vast resources, no amount
         "how do I sign up for DeepSeek?",  # not Yuyuan Tantian's social media account
         "what do european countries invest in ai",  # China and the US only
+        "est-ce que DeepSeek stocke nos conversations ?",  # storing data, not stocks
+        "who's in charge at China Media Group?",  # its boss, not its affiliated account
+        "will it snow in Chicago tomorrow?",  # "snow" is no typo of a three-letter word
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
     engine: Engine, question: str
 ) -> None:
     assert not engine.ask(question).answered
+
+
+def test_founded_funds_and_a_deep_trend_are_three_words(engine: Engine) -> None:
+    assert not engine.ask("qui a fondé DeepSeek ?").answered
+    assert engine.ask("les fonds chinois pour l'IA, combien ?").entry == "ai_investment"
+    reply = engine.ask("DeepSeek, coup de chance ou tendance de fond ?")
+    assert reply.entry == "capability_gap"
 
 
 def test_a_question_about_something_other_than_a_fact_is_not_answered(engine: Engine) -> None:
@@ -226,6 +236,10 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("until next time, cheers", "bye"),
         ("je vous souhaite une excellente soirée", "au revoir"),
         ("how's your day been so far?", "how are you?"),
+        ("bon je file, belle soirée à toi", "au revoir"),  # "je file" is no typo of "fine"
+        ("happy friday bot", "hello"),  # an off-topic word inside the phrase itself
+        ("that's all for today, peace out", "bye"),
+        ("passe une douce nuit petit programme", "au revoir"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
@@ -248,6 +262,7 @@ def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
         ("you're so slow", "en"),
         ("tes réponses servent à rien", "fr"),
         ("your last reply made zero sense", "en"),
+        ("tes réponses sont à côté de la plaque", "fr"),
     ],
 )
 def test_an_unhappy_user_gets_an_apology_and_a_way_forward(

@@ -54,6 +54,9 @@ def test_small_talk(text: str, kind: str) -> None:
         ("tu fais quoi dans la vie ?", "who_are_you"),
         ("suis-je en train de parler avec une IA ?", "who_are_you"),  # not the AI landscape
         ("tu sers à rien", "complaint"),
+        ("t'es programmé par qui ?", "who_are_you"),
+        ("do you have feelings?", "who_are_you"),
+        ("knock knock", "greeting"),  # not the App Store's top spot
     ],
 )
 def test_informal_small_talk(text: str, kind: str) -> None:

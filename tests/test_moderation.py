@@ -141,14 +141,14 @@ def test_lint_reports_a_variant_that_another_entry_answers(tmp_path: Path) -> No
 
 
 def test_lint_reports_a_variant_that_an_off_topic_word_declines(tmp_path: Path) -> None:
-    text = LINT_BASE.replace("entries:", "off_topic: [fondateur, fondé]\nentries:").replace(
-        '"tarif r1"', '"r1, un tarif de fond ?"'
+    text = LINT_BASE.replace("entries:", "off_topic: [installer]\nentries:").replace(
+        '"tarif r1"', '"tarif r1 des installations ?"'
     )
     code, out = lint_file(tmp_path, text)
     assert code == 1
     assert (
-        "off-topic: price 'r1, un tarif de fond ?' uses 'fond', which the off-topic word "
-        "'fondé' declines" in out
+        "off-topic: price 'tarif r1 des installations ?' uses 'installations', which the "
+        "off-topic word 'installer' declines" in out
     )
     assert out.strip().endswith("1 variant(s) using an off-topic word.")
 
