@@ -81,6 +81,7 @@ def test_who_is_asking_does_not_hide_what_is_asked(
     [
         "DeepSeek, c'est une boîte chinoise ou américaine ?",
         "is deepseek a chinese or an american firm?",
+        "DeepSeek, chinois ou américain ?",  # the entry ranks below five others sharing all
     ],
 )
 def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, question: str) -> None:
