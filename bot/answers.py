@@ -384,9 +384,7 @@ class Engine:
     """Entry id -> entry, built once: replies look entries up by id many times."""
     _numbers: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
     """Entry id -> whether it states a number (`_states_number`), as each is first asked."""
-    _subject: tuple[frozenset[str], frozenset[str]] | tuple[()] | None = field(
-        init=False, repr=False, compare=False, default=None
-    )
+    _subject: tuple[frozenset[str], frozenset[str]] = field(init=False, repr=False, compare=False)
     """The article's subject words and its presenting entry's words (`_subject_words`)."""
 
     def __post_init__(self) -> None:
@@ -394,6 +392,7 @@ class Engine:
         for entry in self.kb.entries:
             by_id.setdefault(entry.id, entry)  # the first one wins, as in `kb.entry`
         object.__setattr__(self, "_by_id", by_id)
+        object.__setattr__(self, "_subject", self._subject_words())
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, path: Path | None = None) -> Engine:
@@ -500,10 +499,9 @@ class Engine:
     def _asks_what_the_subject_is(self, question: str) -> bool:
         """Whether a question names the article's subject and asks nothing the entry that
         presents it (`article.entry`) does not say; who is asking aside."""
-        words = self._subject_words()
-        if not words:
+        subject, identity = self._subject
+        if not subject:
             return False
-        subject, identity = words
         asker = matching.about_the_asker(question)
         named = False
         for tok in set(matching.tokens(question)) - asker:
@@ -513,31 +511,22 @@ class Engine:
             named = named or hit[0] in subject
         return named
 
-    def _subject_words(self) -> tuple[frozenset[str], frozenset[str]] | None:
+    def _subject_words(self) -> tuple[frozenset[str], frozenset[str]]:
         """The subject's words (the title's words most entries use: "deepseek") and those of
-        the entry presenting it, as the index spells them; computed once."""
-        if self._subject is not None:
-            return self._subject or None
+        the entry presenting it, as the index spells them; none without such an entry."""
         entry = self.entry(self.kb.article.entry or "")
-        found: tuple[frozenset[str], frozenset[str]] | tuple[()] = ()
-        if entry is not None:
+        if entry is None:
+            return frozenset(), frozenset()
 
-            def spelt(text: str) -> set[str]:
-                hits = (matching.resolve(t, self.index) for t in matching.tokens(text))
-                return {hit[0] for hit in hits if hit is not None and hit[1] == 1.0}
+        def spelt(text: str) -> frozenset[str]:
+            hits = (matching.resolve(t, self.index) for t in matching.tokens(text))
+            return frozenset(hit[0] for hit in hits if hit is not None and hit[1] == 1.0)
 
-            title = spelt(" ".join(self.kb.article.title.get(lang) for lang in LANGS))
-            least = SUBJECT_SHARE * len(self.index.keys)
-            subject = {t for t in title if len(self.index.postings.get(t, ())) >= least}
-            own = " ".join(
-                [entry.topic.get(lang) + " " + entry.answer.get(lang) for lang in LANGS]
-                + list(entry.keywords)
-                + [_IDENTITY]
-            )
-            if subject:
-                found = (frozenset(subject), frozenset(spelt(own) | subject))
-        object.__setattr__(self, "_subject", found)
-        return found or None
+        title = spelt(" ".join(self.kb.article.title.get(lang) for lang in LANGS))
+        least = SUBJECT_SHARE * len(self.index.keys)
+        subject = frozenset(t for t in title if len(self.index.postings.get(t, ())) >= least)
+        own = [entry.topic.get(lang) + " " + entry.answer.get(lang) for lang in LANGS]
+        return subject, spelt(" ".join([*own, *entry.keywords, _IDENTITY])) | subject
 
     def _small_talk_around(self, question: str, verdict: Verdict) -> chitchat.Kind | None:
         """ "Salut l'ami !", "thx m8": a greeting around words we do not know is still one.

@@ -818,8 +818,12 @@ _RELATIVES = _wordset(
     """
 )
 _INTRODUCTION_WORDS = 3
+"""An introduction says at most this many words: "prof d'histoire-géo", not the question after."""
+_SELF = _wordset("i im je my")
+"""What follows "as a teacher" when it introduces the writer ("as a teacher I…")."""
 
 
+@lru_cache(maxsize=1 << 12)
 def about_the_asker(text: str) -> frozenset[str]:
     """Tokens that say who is asking, not what: "je suis pharmacienne à Lyon", "I'm a farmer in
     Iowa", "my teenage son" (in a long message only). Messages introduce their writer, and a
@@ -845,12 +849,7 @@ def about_the_asker(text: str) -> frozenset[str]:
                 if raw[j] not in STOP_WORDS:
                     said_at.append(j)
                 j += 1
-            if intro[0] in ("as", "being") and raw[j : j + 1] not in (
-                ["i"],
-                ["je"],
-                ["my"],
-                ["im"],
-            ):
+            if intro[0] in ("as", "being") and (j == len(raw) or raw[j] not in _SELF):
                 continue  # "how old is it as a company": no one introduced
             span.update(range(i + len(intro), said_at[-1] + 1) if said_at else ())
     if not span:
@@ -894,7 +893,8 @@ def search(
             resolved.append(None)
             weights.append(index.unknown_idf * off_topic_weight)
         elif tok in asker or (hit is None and _misspelt_stop_word(tok)):
-            # "exacly", "becuase": a filler typed wrong says nothing about the subject.
+            # "je suis pharmacienne", or "exacly", "becuase" (a filler typed wrong): nothing
+            # about the subject.
             resolved.append(None)
             weights.append(0.0)
         elif hit is None:
