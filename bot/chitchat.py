@@ -98,7 +98,7 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], Kind], ...] = (
             r"(?:who|what) am i (?:talking|chatting|speaking)(?: to| with)?(?: right now)?|"
             r"(?:who|what) (?:s|is) (?:this|that)|(?:what s|whats|what is) your (?:name|purpose)|"
             r"(?:do )?(?:you|u) have a name|am i (?:talking|chatting|speaking) (?:to|with) "
-            r"(?:a |an )?(?:bot|robot|human|person|ai|machine|real person)|"
+            r"(?:a |an )?(?:actual |real )?(?:bot|robot|human|person|ai|machine)(?: being)?|"
             r"(?:a|avec) qui (?:je parle|est ce que je parle|ai je affaire)|c est qui|"
             r"(?:un|une) (?:humain|personne|vraie personne) derriere|"
             r"(?:a )?(?:human|real person|person) (?:behind|on the other end)|"
@@ -148,7 +148,11 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], Kind], ...] = (
 _ABOUT_YOU = re.compile(
     r"\b(?:(?:tell me|parle moi|dis moi|dites moi|parlez moi)(?: a bit| a little| more| un peu)?"
     r" (?:about|de|sur) (?:yourself|toi|vous)|presente toi|presentez vous|introduce yourself|"
-    r"(?:do you have|have you got|you got|as tu|t as|tu as|avez vous) (?:a|un) (?:name|nom)|"
+    r"(?:do you have|have you got|you got|as tu|t as|tu as|avez vous|on t a donne|on vous a donne) "
+    r"(?:a|un) (?:name|nom|prenom)|"
+    r"(?:t es|tu es|vous etes) (?:programme|concu|fait|cree)e? pour (?:quoi|faire quoi)|"
+    r"(?:tu comprends|vous comprenez|do you understand|can you understand) (?:l )?"
+    r"(?:francais|anglais|english|french)|"
     r"(?:what|who) are you exactly|(?:what|who) (?:you are|you re|u r)(?: exactly| really)?$|"
     r"(?:whom|who) (?:do|am) i (?:have the pleasure|talking|chatting|texting|speaking)|"
     r"(?:tu parles|vous parlez|parles tu|parlez vous|do you speak|can you speak|you speak) "
@@ -183,7 +187,7 @@ _ABOUT_YOU = re.compile(
     r"(?:humain|personne|quelqu un|human|person|someone) (?:derriere|behind) (?:l ecran|le clavier|"
     r"ce bot|the screen|the keyboard|this bot|this)|"
     r"(?:une vraie personne|un humain|un etre humain|a real person|a human|someone real)"
-    r"(?: (?:la|here|ici|behind this))? (?:ou|or) (?:c est |it s |is it |is this )?"
+    r"(?: (?:la|here|ici|behind this|derriere|behind))? (?:ou|or) (?:c est |it s |is it |is this )?"
     r"(?:automatique|automated|automatic|a bot|un bot|une machine|a machine|un robot|a robot|"
     r"une ia|an ai))\b"
 )
@@ -197,7 +201,8 @@ _ABOUT_CUES = frozenset(
         "article articles texte papier piece text resume resumer resumes summary summarize "
         "summarise sum gist nutshell sujet sujets topic topics subject story theme themes "
         "covers cover traite main principal principale essentiel mots words bref brief "
-        "overview apercu idee quick rapide 2 3 tldr tl dr story news"
+        "overview apercu idee quick rapide 2 3 tldr tl dr story news lire hurry presse main point "
+        "missed rate"
     )
 )
 """Words that ask what the article says as a whole ("le sujet en deux mots", "the gist")."""
@@ -251,12 +256,19 @@ def _emoji_talk(text: str) -> Kind | None:
     return "ack"
 
 
+_NOT_TYPOS = _wordset("donne donnes donner")
+"""Words one letter from a small-talk word that are words of their own ("on t'a donné", not
+"done")."""
+
+
 @lru_cache(maxsize=1 << 12)
 def _small_talk_spelling(word: str) -> str:
     """A small-talk word typed one letter off ("bonjoru", "thnks", "salu") as it is spelt;
     other words unchanged. Words of four letters and more, first letter right, never a stop
     word: "cout" must stay the cost, not become "tout"."""
     if len(word) < 4 or word in _SMALLTALK_WORDS or word in STOP_WORDS or word[0].isdigit():
+        return word
+    if word in _NOT_TYPOS:
         return word
     hit = process.extractOne(word, _SMALLTALK_LONG, scorer=distance.OSA.distance, score_cutoff=1)
     return hit[0] if hit is not None and hit[0][0] == word[0] else word
@@ -345,7 +357,8 @@ _LEAVING = re.compile(
     r"\b(?:a plus|a toute|a tte|a la prochaine|a demain|dodo|see you tomorrow|"
     r"je (?:te|vous) laisse|je me (?:sauve|casse|tire)|je file|je dois (?:y aller|filer|partir)|"
     r"(?:belle|bonne|douce|excellente?|agreable) (?:soiree|nuit|journee|continuation|fin de)|"
-    r"(?:have|wishing you|wish you) a (?:good|nice|great|lovely) (?:one|day|evening|night|weekend)|"
+    r"(?:have|wishing you|wish you) a (?:good|nice|great|lovely) "
+    r"(?:one|day|evening|night|weekend|afternoon|morning)|"
     r"(?:bon|excellent|beau) (?:week end|weekend|we)|"
     r"je (?:vais|file) (?:me coucher|dormir|y aller)|"
     r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
@@ -369,6 +382,7 @@ _INSULTS = _wordset(
 
 _HOW_ARE_YOU = re.compile(
     r"\b(?:how s it going|how is it going|how are you|how r u|how are things|how you doing|"
+    r"how s everything|how is everything|"
     r"comment (?:ca va|vas tu|allez vous|tu vas)|ca va bien|tu vas bien|vous allez bien|enforme|"
     r"ca gaze|(?:ta|la|votre) journee se passe|se passe bien|quoi de (?:neuf|9|beau)|"
     r"(?:what s|whats) (?:new|good)(?: with (?:you|u))?|how have you been|"
@@ -379,7 +393,11 @@ _THANKS_PHRASE = re.compile(
     r"(?:very|super|really|so|tres|trop|vraiment) (?:helpful|utile|clair|clear)|well done|"
     r"bien joue|ce qu il (?:me )?fallait|that (?:cleared|helped|helps)|ca m (?:aide|a aide)|"
     r"chapeau|hats off|kudos|you re (?:a star|the best|a legend|brilliant)|"
-    r"t es (?:le meilleur|top)|(?:t es|tu es|vous etes)(?: trop| vraiment| super| tres)? "
+    r"t es (?:le meilleur|top)|(?:t es|tu es|vous etes|you re|you are|ur)(?: trop| vraiment| super|"
+    r" tres| so| really| honestly)? (?:drole|marrant|marrante|funny|hilarious)|"
+    r"(?:you re|you are|ur|u r)(?: honestly| really| literally| truly)? the best"
+    r"(?: bot)?(?: ever)?|"
+    r"(?:t es|tu es|vous etes)(?: trop| vraiment| super| tres)? "
     r"(?:intelligent|intelligente|genial|geniale|"
     r"fort|forte|balaise|doue|douee)|(?:you re|you are|ur|u r) (?:smart|clever|good|great|"
     r"awesome|amazing)|(?:you re|you are|ur|u r)(?: a| an)?(?: pretty| really| so| very| quite)? "

@@ -73,7 +73,7 @@ FR_STOP = _wordset(
     nom rien compris pa pouvez pouvons savez dedans gros renvoie renvoient vais emploie
     emploient employer employons employez principalement surtout essentiellement globalement
     temps prend prends prendre prennent nombre nombres yeux agit agissait texte textes
-    jen pourkoi chacun chacune vrai vraie
+    jen pourkoi chacun chacune vrai vraie mesure mesurent mesurer curieux curieuse lieu bete
     """
 )
 EN_STOP = _wordset(
@@ -102,7 +102,8 @@ EN_STOP = _wordset(
     don doesn didn isn aren wasn ve ll im both try trying own back lol lmao rn ppl wait
     mainly mostly essentially largely primarily goodmorning goodevening goodday goodafternoon
     show shows showed showing shown tbh ngl imo imho whether likes liked bout such text texts
-    random came taking frm true real
+    random came taking frm true real wich wht whos measure measures measured never once other
+    others
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -336,9 +337,11 @@ _BOSS_OF = (
         re.compile(r"\b(?:usa|us|etats unis|america|amerique|pays|whitehouse|americains)\b"),
         "president",
     ),
+    (re.compile(r"\b(?:yuyuan|tantian|compte|account)\b"), "affiliated"),
 )
-"""The boss of Meta is its executives, the boss of the US its president; anyone else's boss
-(DeepSeek's) is a question the article does not answer."""
+"""The boss of Meta is its executives, the boss of the US its president, whoever runs Yuyuan
+Tantian what it is affiliated with; anyone else's boss (DeepSeek's) is a question the article
+does not answer."""
 _FOUNDED = re.compile(r"\bfonde(?:e|es|s)?\b(?! sur)")
 _FUNDS = re.compile(r"\bfonds\b")
 """"Qui a fondé DeepSeek ?" asks for its founders, off-topic; "fonds" are funds, and "tendance
@@ -520,7 +523,8 @@ _QUANTITY = re.compile(
     r"what (?:amount|percentage|sum|figure)|de quel montant|dollar (?:figure|amount)|"
     r"(?:exact|precise|exacte|precis|precise) (?:amount|figure|sum|number|cost|montant|chiffre|"
     r"somme|cout|budget)|(?:montant|chiffre|somme|amount|figure|budget|nombre) (?:exact|precis|"
-    r"exacte|precise))\b"
+    r"exacte|precise)|"
+    r"(?:budget|amount|montant|cost|cout|spent|depense).* (?:en|in) (?:dollars|usd))\b"
 )
 
 
@@ -820,6 +824,14 @@ _RELATIVES = _wordset(
 _INTRODUCTION_WORDS = 3
 """An introduction says at most this many words: "prof d'histoire-géo", not the question after."""
 _SELF = _wordset("i im je my")
+_SAYING = [
+    [w]
+    for w in _wordset(
+        "dit disent pense pensent croit croient trouve affirme pretend raconte demande says said "
+        "thinks think claims reckons told tells asked asks believes keeps insists"
+    )
+]
+"""What a relative does when a short message quotes them ("ma voisine dit que…")."""
 """What follows "as a teacher" when it introduces the writer ("as a teacher I…")."""
 
 
@@ -833,9 +845,10 @@ def about_the_asker(text: str) -> frozenset[str]:
     span: set[int] = set()
     rambles = len(set(tokens(text))) >= LONG_TOKENS  # "un cadeau pour ma mère" asks about her
     for i in range(len(raw)):
-        if rambles and i > 0 and raw[i - 1] in ("mon", "ma", "mes", "my", "our", "notre", "nos"):
+        if i > 0 and raw[i - 1] in ("mon", "ma", "mes", "my", "our", "notre", "nos"):
             kin = [j for j in range(i, min(i + 3, len(raw))) if raw[j] in _RELATIVES]
-            span.update(range(i, kin[-1] + 1) if kin else ())
+            if kin and (rambles or raw[kin[-1] + 1 : kin[-1] + 2] in _SAYING):
+                span.update(range(i, kin[-1] + 1))
         for intro in _INTRODUCTIONS:
             if tuple(raw[i : i + len(intro)]) != intro:
                 continue

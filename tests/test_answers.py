@@ -82,6 +82,7 @@ def test_who_is_asking_does_not_hide_what_is_asked(
         "DeepSeek, c'est une boîte chinoise ou américaine ?",
         "is deepseek a chinese or an american firm?",
         "DeepSeek, chinois ou américain ?",  # the entry ranks below five others sharing all
+        "ma voisine dit que DeepSeek est américain, elle a raison ?",  # who says it aside
     ],
 )
 def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, question: str) -> None:
@@ -98,12 +99,18 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "est-ce que DeepSeek stocke nos conversations ?",  # storing data, not stocks
         "who's in charge at China Media Group?",  # its boss, not its affiliated account
         "will it snow in Chicago tomorrow?",  # "snow" is no typo of a three-letter word
+        "quel budget Meta a-t-il mis dans Llama, en dollars ?",  # an amount it never gives
+        "who runs China Media Group these days?",
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
     engine: Engine, question: str
 ) -> None:
     assert not engine.ask(question).answered
+
+
+def test_who_runs_the_account_is_what_it_is_affiliated_with(engine: Engine) -> None:
+    assert engine.ask("who runs the Yuyuan Tantian account?").entry == "yuyuan_tantian"
 
 
 def test_founded_funds_and_a_deep_trend_are_three_words(engine: Engine) -> None:
@@ -241,6 +248,10 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("happy friday bot", "hello"),  # an off-topic word inside the phrase itself
         ("that's all for today, peace out", "bye"),
         ("passe une douce nuit petit programme", "au revoir"),
+        ("haha t'es drôle", "merci"),
+        ("you're honestly the best bot ever", "thanks"),
+        ("how's everything on your end?", "how are you?"),
+        ("wishing you a lovely afternoon", "bye"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
@@ -464,6 +475,7 @@ def test_a_question_about_the_bot_is_never_a_fact(engine: Engine) -> None:
         ("De quoi parle l'article, en gros ?", "fr"),
         ("in a nutshell, what's the story this piece covers?", "en"),
         ("quel est le sujet principal de ce texte ?", "fr"),
+        ("tl;dr of the story please, I'm in a hurry", "en"),
     ],
 )
 def test_what_the_article_is_about_gets_its_entry_and_summary(

@@ -57,6 +57,9 @@ def test_small_talk(text: str, kind: str) -> None:
         ("t'es programmé par qui ?", "who_are_you"),
         ("do you have feelings?", "who_are_you"),
         ("knock knock", "greeting"),  # not the App Store's top spot
+        ("on t'a donné un prénom ?", "who_are_you"),  # "donné" is no typo of "done"
+        ("tu comprends l'anglais ?", "who_are_you"),
+        ("am I chatting with an actual human being?", "who_are_you"),
     ],
 )
 def test_informal_small_talk(text: str, kind: str) -> None:
