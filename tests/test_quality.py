@@ -20,12 +20,12 @@ def heldout(engine: Engine) -> Quality:
 
 def test_in_scope_questions_get_the_right_entry(heldout: Quality) -> None:
     assert heldout.in_scope >= 300
-    assert heldout.accuracy >= 0.86, "\n".join(heldout.misses)
+    assert heldout.accuracy >= 0.88, "\n".join(heldout.misses)
 
 
 def test_out_of_scope_questions_are_abstained_on(heldout: Quality) -> None:
     assert heldout.out_of_scope >= 120
-    assert heldout.abstention >= 0.95, "\n".join(heldout.misses)
+    assert heldout.abstention >= 0.94, "\n".join(heldout.misses)
 
 
 def test_replies_come_in_the_question_language(heldout: Quality) -> None:
