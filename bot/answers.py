@@ -443,6 +443,10 @@ class Engine:
         best = matches[0].score if matches else 0.0
         if (talk := self._small_talk_around(question, verdict)) is not None:
             return Reply(question, "chitchat", lang, t[talk])
+        if verdict == "fallback" and self._says_nothing_we_know(question):
+            # "c'est quoi ton blaze", "enjoy the rest of your evening": said to the bot, in
+            # words the knowledge never uses; who we are answers it better than a topic list.
+            return Reply(question, "chitchat", lang, t["who_are_you"])
         if verdict == "answer":
             return self.reply_for(matches[0].key, lang, question=question, score=best)
         if verdict == "suggest":
@@ -544,6 +548,12 @@ class Engine:
             return None  # "hi, who founded it"; the phrase's own words may be ("happy friday")
         known = sum(hit is not None and hit[1] == 1.0 for hit in hits)
         return talk if known <= 2 and (verdict != "answer" or known == 0) else None
+
+    def _says_nothing_we_know(self, question: str) -> bool:
+        """Addressed to the bot without one word the knowledge base uses or declines."""
+        return chitchat.addresses_the_bot(question) and all(
+            matching.resolve(tok, self.index) is None for tok in matching.tokens(question)
+        )
 
     def _unknown_number(self, question: str) -> bool:
         """Whether the question cites a number, or a rank ("troisième", "fourth"), that

@@ -51,7 +51,7 @@ _SMALLTALK: dict[Kind, frozenset[str]] = {
         "sujets subject subjects cover covers couvres theme themes"
     ),
     "ack": _wordset(
-        "ok okay oki accord daccord dac ah oh lol mdr ouais yes oui non no got understood "
+        "ok okay oki accord daccord dac dacc acc ah oh lol mdr ouais yes oui non no got understood "
         "noted compris note entendu vu sure alright fine np probleme problem welcome rien "
         "sense done fini else autre nothing haha hahaha hehe ahah ahahah mdr ptdr xd wow "
         "interesting interessant serieux seriously nope nan yep yup see vois"
@@ -194,6 +194,14 @@ _ABOUT_YOU = re.compile(
 """Questions about the bot itself, recognised anywhere in a message before any fact is looked
 up: "do you have a name I can call you by?" is not about the wake-up call."""
 _ARTICLE = _wordset("article articles texte papier piece text story news")
+_YOU = _wordset(
+    "tu toi te t vous ton ta tes votre vos you your yours u ur yourself bot robot chatbot assistant"
+)
+
+
+def addresses_the_bot(text: str) -> bool:
+    """ "T'es une IA ou un stagiaire ?", "hope you're having a decent week": said to the bot."""
+    return any(w in _YOU for w in words(text))
 
 
 _ABOUT_CUES = frozenset(
@@ -265,12 +273,15 @@ _NOT_TYPOS = _wordset("donne donnes donner")
 def _small_talk_spelling(word: str) -> str:
     """A small-talk word typed one letter off ("bonjoru", "thnks", "salu") as it is spelt;
     other words unchanged. Words of four letters and more, first letter right, never a stop
-    word: "cout" must stay the cost, not become "tout"."""
+    word: "cout" must stay the cost, not become "tout". A short word is only read as a longer
+    one (a letter left out): "film" is not "file", nor "vomit" "voit"."""
     if len(word) < 4 or word in _SMALLTALK_WORDS or word in STOP_WORDS or word[0].isdigit():
         return word
     if word in _NOT_TYPOS:
         return word
-    hit = process.extractOne(word, _SMALLTALK_LONG, scorer=distance.OSA.distance, score_cutoff=1)
+    shortest = len(word) + 1 if len(word) == 4 else len(word) if len(word) == 5 else 0
+    pool = [w for w in _SMALLTALK_LONG if len(w) >= shortest]
+    hit = process.extractOne(word, pool, scorer=distance.OSA.distance, score_cutoff=1)
     return hit[0] if hit is not None and hit[0][0] == word[0] else word
 
 
@@ -439,7 +450,8 @@ _WHO_ARE_YOU_ANYWHERE = tuple(
 
 def marker(text: str) -> tuple[Kind, str] | None:
     """The kind of small talk a message makes around words we may not know, and the words
-    left around its phrase.
+    left around its phrase, less that kind's own words ("top, c'était clair, merci": "top"
+    thanks too, it is not the App Store's top spot).
 
     "Salut l'ami !", "thx m8", "bye, have a good one", "how's it going on your end?": phrases
     about the bot, how we are, thanks and acks count wherever they are; a greeting, goodbye or
@@ -447,6 +459,15 @@ def marker(text: str) -> tuple[Kind, str] | None:
     deserves "I don't know"). The engine decides whether the words left ask a question:
     "passe une belle fin de journée" is a goodbye whatever "belle" and "fin" mean elsewhere.
     """
+    marked = _marker(text)
+    if marked is None:
+        return None
+    kind, rest = marked
+    own = _SMALLTALK.get(kind, frozenset())
+    return kind, " ".join(w for w in rest.split() if w not in own)
+
+
+def _marker(text: str) -> tuple[Kind, str] | None:
     found = [_small_talk_spelling(w) for w in words(text)]
     joined = " ".join(found)
 

@@ -329,7 +329,10 @@ _CHINESE_PRESIDENT = re.compile(
 _TO_WORK = re.compile(r"\bboss(?:e|ent|er|ons|ez|ais|ait|aient|ant)\b")
 """"Je bosse dans une banque": French slang for working, not the off-topic boss."""
 _BOSS = re.compile(r"\b(?:patron|patrons|patronne|boss|bosses|chef|chefs)\b")
-_IN_CHARGE = re.compile(r"\b(?:in charge|a la tete|(?<=who )runs|(?<=qui )dirige)\b")
+_IN_CHARGE = re.compile(
+    r"\b(?:in charge|a la tete|(?<=who )runs|(?<=qui )dirige|"
+    r"(?:runs|running|dirige|dirigent|diriger)(?= deepseek))\b"
+)
 """ "Who is in charge of…", "qui dirige…": asking for its boss."""
 _BOSS_OF = (
     (re.compile(r"\b(?:meta|facebook|zuckerberg|zuck|llama|instagram)\b"), "dirigeants"),
@@ -522,8 +525,8 @@ _QUANTITY = re.compile(
     r"\b(?:combien|cb|how (?:much|many)|quel(?:le)? (?:montant|pourcentage|somme|chiffre)|"
     r"what (?:amount|percentage|sum|figure)|de quel montant|dollar (?:figure|amount)|"
     r"(?:exact|precise|exacte|precis|precise) (?:amount|figure|sum|number|cost|montant|chiffre|"
-    r"somme|cout|budget)|(?:montant|chiffre|somme|amount|figure|budget|nombre) (?:exact|precis|"
-    r"exacte|precise)|"
+    r"dollar|somme|cout|budget)|"
+    r"(?:montant|chiffre|somme|amount|figure|budget|nombre) (?:exact|precis|exacte|precise)|"
     r"(?:budget|amount|montant|cost|cout|spent|depense).* (?:en|in) (?:dollars|usd))\b"
 )
 

@@ -101,6 +101,8 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "will it snow in Chicago tomorrow?",  # "snow" is no typo of a three-letter word
         "quel budget Meta a-t-il mis dans Llama, en dollars ?",  # an amount it never gives
         "who runs China Media Group these days?",
+        "the woman running DeepSeek, what's her name?",
+        "Meta's exact dollar outlay for Llama?",
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -252,6 +254,9 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("you're honestly the best bot ever", "thanks"),
         ("how's everything on your end?", "how are you?"),
         ("wishing you a lovely afternoon", "bye"),
+        ("top, c'était clair, merci", "merci"),  # "top" thanks here, not the App Store's
+        ("c'est quoi ton blaze", "qui es-tu ?"),  # said to the bot, no word we know
+        ("hope you're having a decent week, bot", "who are you?"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(

@@ -60,6 +60,7 @@ def test_small_talk(text: str, kind: str) -> None:
         ("on t'a donné un prénom ?", "who_are_you"),  # "donné" is no typo of "done"
         ("tu comprends l'anglais ?", "who_are_you"),
         ("am I chatting with an actual human being?", "who_are_you"),
+        ("ah d'acc je vois", "ack"),
     ],
 )
 def test_informal_small_talk(text: str, kind: str) -> None:
@@ -67,7 +68,15 @@ def test_informal_small_talk(text: str, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["bonjour, combien coûte R1 ?", "thanks, and what did Trump say?", "deepseek", ""]
+    "text",
+    [
+        "bonjour, combien coûte R1 ?",
+        "thanks, and what did Trump say?",
+        "deepseek",
+        "",
+        "un bon film à voir ce soir ?",  # "film" is no typo of "file" (je file: I'm off)
+        "mon chat vomit, que faire",  # nor "vomit" of "voit"
+    ],
 )
 def test_questions_are_not_small_talk(text: str) -> None:
     assert chitchat.classify(text) is None
