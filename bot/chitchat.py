@@ -149,7 +149,11 @@ _ABOUT_YOU = re.compile(
     r"\b(?:(?:tell me|parle moi|dis moi|dites moi|parlez moi)(?: a bit| a little| more| un peu)?"
     r" (?:about|de|sur) (?:yourself|toi|vous)|presente toi|presentez vous|introduce yourself|"
     r"(?:do you have|have you got|you got|as tu|t as|tu as|avez vous|on t a donne|on vous a donne) "
-    r"(?:a|un) (?:name|nom|prenom)|"
+    r"(?:a|un) (?:name|nom|prenom|nickname|surnom)|"
+    r"(?:a )?(?:nickname|surnom)(?: or something)? (?:i can|je peux)|"
+    r"am i (?:texting|talking to|chatting with|speaking to|writing to) (?:a |an |some )?"
+    r"(?:company|real|actual|automated|human|bot|person|program|machine)|"
+    r"parle moi un peu|talk to me|je m ennuie|i m bored|"
     r"(?:t es|tu es|vous etes) (?:programme|concu|fait|cree)e? pour (?:quoi|faire quoi)|"
     r"(?:tu comprends|vous comprenez|do you understand|can you understand) (?:l )?"
     r"(?:francais|anglais|english|french)|"
@@ -160,7 +164,8 @@ _ABOUT_YOU = re.compile(
     r"(?:tu peux|vous pouvez|tu sais|can you) (?:faire|do) quoi(?: pour moi)?|"
     r"what can you do for me|"
     r"(?:is there|is it|is|y a t il|il y a) (?:a |an |un |une )?(?:real )?(?:human|humain|person|"
-    r"personne|someone|quelqu un) (?:typing|writing|answering|replying|behind|qui (?:ecrit|repond|"
+    r"personne|someone|quelqu un)(?: being)? (?:typing|writing|answering|replying|behind|"
+    r"qui (?:ecrit|repond|"
     r"tape)|derriere)|"
     r"(?:t es|tu es|vous etes) (?:quoi|qui)|tu te presentes|vous vous presentez|"
     r"(?:on t a|on vous a|t as ete|tu as ete) (?:cree|creee|fait|concu|programme)e? pour|"
@@ -210,15 +215,24 @@ _ABOUT_CUES = frozenset(
         "summarise sum gist nutshell sujet sujets topic topics subject story theme themes "
         "covers cover traite main principal principale essentiel mots words bref brief "
         "overview apercu idee quick rapide 2 3 tldr tl dr story news lire hurry presse main point "
-        "missed rate"
+        "missed rate phrase phrases sentence sentences une one line lines ligne lignes"
     )
 )
 """Words that ask what the article says as a whole ("le sujet en deux mots", "the gist")."""
 
 
+def _article_spelt(text: str) -> str:
+    """ "artcle", "aritcle": the article typed one letter off, as it is spelt."""
+    return " ".join(
+        "article" if len(w) >= 6 and distance.OSA.distance(w, "article") <= 1 else w
+        for w in words(text)
+    )
+
+
 def asks_about_the_article(text: str) -> bool:
     """ "De quoi parle l'article ?", "in a nutshell, what's the story this piece covers?": the
     article named, and no word but those asking for its gist."""
+    text = _article_spelt(text)
     return any(w in _ARTICLE for w in words(text)) and all(t in _ABOUT_CUES for t in tokens(text))
 
 
@@ -371,6 +385,8 @@ _LEAVING = re.compile(
     r"(?:have|wishing you|wish you) a (?:good|nice|great|lovely) "
     r"(?:one|day|evening|night|weekend|afternoon|morning)|"
     r"(?:bon|excellent|beau) (?:week end|weekend|we)|"
+    r"enjoy (?:the rest of )?(?:your |the )?(?:day|evening|afternoon|weekend|night|morning)|"
+    r"(?:profite|profitez)(?: bien)? de (?:ta|votre|la) (?:soiree|journee|nuit|fin de)|"
     r"je (?:vais|file) (?:me coucher|dormir|y aller)|"
     r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
     r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|flip side|"
@@ -406,6 +422,8 @@ _THANKS_PHRASE = re.compile(
     r"chapeau|hats off|kudos|you re (?:a star|the best|a legend|brilliant)|"
     r"t es (?:le meilleur|top)|(?:t es|tu es|vous etes|you re|you are|ur)(?: trop| vraiment| super|"
     r" tres| so| really| honestly)? (?:drole|marrant|marrante|funny|hilarious)|"
+    r"(?:you re|you are|ur|u r|t es|tu es)(?: way| much| bien| vraiment| so)? "
+    r"(?:better|meilleure?) (?:than|que)|"
     r"(?:you re|you are|ur|u r)(?: honestly| really| literally| truly)? the best"
     r"(?: bot)?(?: ever)?|"
     r"(?:t es|tu es|vous etes)(?: trop| vraiment| super| tres)? "
@@ -428,6 +446,10 @@ _COMPLAINT_PHRASE = re.compile(
     r" un peu)? (?:slow|lent|lente|useless)|"
     r"(?:tu|vous)(?: ne)? (?:sers|servez) (?:a|strictement a|vraiment a) rien|"
     r"(?:tes|vos|ces|les) reponses(?: ne)? servent (?:a|strictement a|vraiment a) rien|"
+    r"(?:ta|votre|cette) reponse(?: ne)? sert (?:a|strictement a|vraiment a) rien|"
+    r"(?:tes|vos|ces|your|these|those|the) (?:reponses|replies|answers|responses) (?:sont|are)"
+    r"(?: vraiment| trop| really| so| pretty| tellement)? (?:nulles|nuls|bad|wrong|fausses|"
+    r"useless|inutiles|terrible|awful|rubbish)|"
     r"(?:t as|tu as|vous avez) (?:mal|pas bien) repondu|"
     r"(?:completement |vraiment |totalement )?a cote de la plaque|(?:completement )?hors sujet|"
     r"(?:way |totally |completely )?off the mark|(?:way |totally |completely )?off topic|"

@@ -74,6 +74,7 @@ FR_STOP = _wordset(
     emploient employer employons employez principalement surtout essentiellement globalement
     temps prend prends prendre prennent nombre nombres yeux agit agissait texte textes
     jen pourkoi chacun chacune vrai vraie mesure mesurent mesurer curieux curieuse lieu bete
+    kes maniere manieres type types
     """
 )
 EN_STOP = _wordset(
@@ -103,6 +104,7 @@ EN_STOP = _wordset(
     mainly mostly essentially largely primarily goodmorning goodevening goodday goodafternoon
     show shows showed showing shown tbh ngl imo imho whether likes liked bout such text texts
     random came taking frm true real wich wht whos measure measures measured never once other
+    whi one type types
     others
     """
 )
@@ -331,7 +333,7 @@ _TO_WORK = re.compile(r"\bboss(?:e|ent|er|ons|ez|ais|ait|aient|ant)\b")
 _BOSS = re.compile(r"\b(?:patron|patrons|patronne|boss|bosses|chef|chefs)\b")
 _IN_CHARGE = re.compile(
     r"\b(?:in charge|a la tete|(?<=who )runs|(?<=qui )dirige|"
-    r"(?:runs|running|dirige|dirigent|diriger)(?= deepseek))\b"
+    r"(?:runs|running|leads|dirige|dirigent|diriger)(?= deepseek))\b"
 )
 """ "Who is in charge of…", "qui dirige…": asking for its boss."""
 _BOSS_OF = (
@@ -351,6 +353,12 @@ _FUNDS = re.compile(r"\bfonds\b")
 de fond" is neither: the three share a stem. "Fondée sur" is "based on"."""
 _STORE = re.compile(r"\bstock(?:e|er|ee|ees|es|ent|age|ons|ez)\b")
 """"Deepseek stocke mes données": French for storing data, not the stocks that fell."""
+_ONE_OFF = re.compile(r"\bone[ -]?offs?\b")
+_WHICH_CHIPS = re.compile(
+    r"\b(?:which|what|quels?|quelles?) (?:gpus?|puces|chips|cartes graphiques)\b"
+)
+""""One-off" is one word, so "one" alone ("a chinese one") is a filler; "which GPUs" asks for
+the chips themselves, which the article never names."""
 _COMPOUNDS = re.compile(r"\b(start|wake|sign)[ -]?(up)(s?)\b")
 """"start-up", "wake up": one word, so "up" alone ("bringing it up") can be a stop word. The
 White House is the president, not the House of the House ban."""
@@ -373,6 +381,7 @@ def _words_once(text: str) -> tuple[str, ...]:
     folded = _TO_WORK.sub("travaille", _CHINESE_PRESIDENT.sub("xi", folded))
     folded = _FOUNDED.sub("founded", _FUNDS.sub("funds", _STORE.sub("stockage", folded)))
     folded = _IN_CHARGE.sub("boss", folded)
+    folded = _WHICH_CHIPS.sub("chips", _ONE_OFF.sub("oneoff", folded))
     if _BOSS.search(folded):
         for context, meaning in _BOSS_OF:
             if context.search(folded):
@@ -526,7 +535,8 @@ _QUANTITY = re.compile(
     r"what (?:amount|percentage|sum|figure)|de quel montant|dollar (?:figure|amount)|"
     r"(?:exact|precise|exacte|precis|precise) (?:amount|figure|sum|number|cost|montant|chiffre|"
     r"dollar|somme|cout|budget)|"
-    r"(?:montant|chiffre|somme|amount|figure|budget|nombre) (?:exact|precis|exacte|precise)|"
+    r"(?:montant|chiffres?|somme|amount|figure|budget|nombre) (?:exact|precis|exacte|precise)|"
+    r"en chiffres? (?:exacts?|precis)|"
     r"(?:budget|amount|montant|cost|cout|spent|depense).* (?:en|in) (?:dollars|usd))\b"
 )
 

@@ -83,6 +83,7 @@ def test_who_is_asking_does_not_hide_what_is_asked(
         "is deepseek a chinese or an american firm?",
         "DeepSeek, chinois ou américain ?",  # the entry ranks below five others sharing all
         "ma voisine dit que DeepSeek est américain, elle a raison ?",  # who says it aside
+        "is deepseek an american company or a chinese one?",  # "one" is no one-off
     ],
 )
 def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, question: str) -> None:
@@ -103,6 +104,10 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "who runs China Media Group these days?",
         "the woman running DeepSeek, what's her name?",
         "Meta's exact dollar outlay for Llama?",
+        "le budget de Meta pour Llama, en chiffres précis ?",
+        "quels GPU DeepSeek a-t-il utilisés ?",  # the chips, never named
+        "DeepSeek a-t-il utilisé des H100 ?",
+        "who leads DeepSeek these days?",
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -113,6 +118,8 @@ def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
 
 def test_who_runs_the_account_is_what_it_is_affiliated_with(engine: Engine) -> None:
     assert engine.ask("who runs the Yuyuan Tantian account?").entry == "yuyuan_tantian"
+    # Who leads in AI funding is a country, not a boss.
+    assert engine.ask("who leads AI funding, the US or China?").entry == "ai_investment"
 
 
 def test_founded_funds_and_a_deep_trend_are_three_words(engine: Engine) -> None:
@@ -257,6 +264,8 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("top, c'était clair, merci", "merci"),  # "top" thanks here, not the App Store's
         ("c'est quoi ton blaze", "qui es-tu ?"),  # said to the bot, no word we know
         ("hope you're having a decent week, bot", "who are you?"),
+        ("t'es bien meilleur que prévu", "merci"),
+        ("enjoy the rest of your day", "bye"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
@@ -280,6 +289,7 @@ def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
         ("tes réponses servent à rien", "fr"),
         ("your last reply made zero sense", "en"),
         ("tes réponses sont à côté de la plaque", "fr"),
+        ("ta réponse sert à rien", "fr"),
     ],
 )
 def test_an_unhappy_user_gets_an_apology_and_a_way_forward(
@@ -481,6 +491,7 @@ def test_a_question_about_the_bot_is_never_a_fact(engine: Engine) -> None:
         ("in a nutshell, what's the story this piece covers?", "en"),
         ("quel est le sujet principal de ce texte ?", "fr"),
         ("tl;dr of the story please, I'm in a hurry", "en"),
+        ("what's this artcle about?", "en"),
     ],
 )
 def test_what_the_article_is_about_gets_its_entry_and_summary(

@@ -61,6 +61,9 @@ def test_small_talk(text: str, kind: str) -> None:
         ("tu comprends l'anglais ?", "who_are_you"),
         ("am I chatting with an actual human being?", "who_are_you"),
         ("ah d'acc je vois", "ack"),
+        ("got a nickname I can use?", "who_are_you"),
+        ("is a human being typing this or a program?", "who_are_you"),
+        ("je m'ennuie, parle-moi un peu", "who_are_you"),
     ],
 )
 def test_informal_small_talk(text: str, kind: str) -> None:
