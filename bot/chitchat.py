@@ -40,7 +40,7 @@ _SMALLTALK: dict[Kind, frozenset[str]] = {
     ),
     "bye": _wordset(
         "bye byebye revoir ciao tchao goodbye later cya bientot nuit night goodnight gn adieu "
-        "adios journee soiree farewell care peace ttyl tard prochaine toute voit plus catch file"
+        "adios journee soiree farewell care peace ttyl tard prochaine toute voit plus catch"
     ),
     "how_are_you": _wordset("va vas going doing roule gaze cv"),
     "who_are_you": _wordset(
@@ -214,8 +214,8 @@ _ABOUT_CUES = frozenset(
         "article articles texte papier piece text resume resumer resumes summary summarize "
         "summarise sum gist nutshell sujet sujets topic topics subject story theme themes "
         "covers cover traite main principal principale essentiel mots words bref brief "
-        "overview apercu idee quick rapide 2 3 tldr tl dr story news lire hurry presse main point "
-        "missed rate phrase phrases sentence sentences une one line lines ligne lignes"
+        "overview apercu idee quick rapide 2 3 tldr tl dr news lire hurry presse point missed "
+        "rate phrase phrases sentence sentences une one line lines ligne lignes"
     )
 )
 """Words that ask what the article says as a whole ("le sujet en deux mots", "the gist")."""
@@ -278,22 +278,17 @@ def _emoji_talk(text: str) -> Kind | None:
     return "ack"
 
 
-_NOT_TYPOS = _wordset("donne donnes donner")
-"""Words one letter from a small-talk word that are words of their own ("on t'a donné", not
-"done")."""
-
-
 @lru_cache(maxsize=1 << 12)
 def _small_talk_spelling(word: str) -> str:
     """A small-talk word typed one letter off ("bonjoru", "thnks", "salu") as it is spelt;
     other words unchanged. Words of four letters and more, first letter right, never a stop
     word: "cout" must stay the cost, not become "tout". A short word is only read as a longer
-    one (a letter left out): "film" is not "file", nor "vomit" "voit"."""
+    one: "film" is not "file", nor "vomit" "voit"."""
     if len(word) < 4 or word in _SMALLTALK_WORDS or word in STOP_WORDS or word[0].isdigit():
         return word
-    if word in _NOT_TYPOS:
-        return word
-    shortest = len(word) + 1 if len(word) == 4 else len(word) if len(word) == 5 else 0
+    # Four letters: only a letter left out ("salu"); five: no letter added ("donne" is not
+    # "done"); longer words may be any one letter off ("mercii").
+    shortest = {4: 5, 5: 5}.get(len(word), 0)
     pool = [w for w in _SMALLTALK_LONG if len(w) >= shortest]
     hit = process.extractOne(word, pool, scorer=distance.OSA.distance, score_cutoff=1)
     return hit[0] if hit is not None and hit[0][0] == word[0] else word
