@@ -30,7 +30,7 @@ _SMALLTALK: dict[Kind, frozenset[str]] = {
         "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr morning "
         "evening allo wesh greetings howdy hii hiii heyy heya helo hellooo bonjoir sup wassup "
         "whatsup salam gm buddy pote again re revoila revoici back retour sir madam madame "
-        "monsieur home awake reveille reveillee dispo online"
+        "monsieur home awake reveille reveillee dispo online salutations"
     ),
     "thanks": _wordset(
         "merci merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers nice "
@@ -95,7 +95,8 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (
         # Who am I talking to, what is your name: about the bot, never the article.
         re.compile(
-            r"(?:who|what) am i (?:talking|chatting|speaking)(?: to| with)?(?: right now)?|"
+            r"(?:who|what) am i(?: actually| really)? (?:talking|chatting|speaking)(?: to| with)?"
+            r"(?: right now)?|"
             r"(?:who|what) (?:s|is) (?:this|that)|(?:what s|whats|what is) your (?:name|purpose)|"
             r"(?:do )?(?:you|u) have a name|am i (?:talking|chatting|speaking) (?:to|with) "
             r"(?:a |an )?(?:actual |real )?(?:bot|robot|human|person|ai|machine)(?: being)?|"
@@ -109,7 +110,8 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], Kind], ...] = (
             r"(?: (?:real|actual|true|vrai|vraie|veritable))? "
             r"(?:ai|ia|bot|robot|chatbot|humain|human|machine|person|personne)"
             r"(?: (?:typing|writing|here|ici|la|derriere))?"
-            r"(?: (?:ou|or)(?: (?:un|une|a|an))?(?: (?:real|vrai|vraie))? "
+            r"(?: (?:ou|or)(?: (?:t es|tu es|are you|it s))?(?: (?:un|une|a|an))?"
+            r"(?: (?:real|vrai|vraie))? "
             r"(?:ai|ia|bot|robot|chatbot|humain|human|"
             r"machine|person|personne|quoi|what|not))?"
         ),
@@ -185,7 +187,12 @@ _ABOUT_YOU = re.compile(
     r"(?:t es|tu es|vous etes|t as ete|tu as ete) (?:programme|cree|concu|code|fait)e? par qui|"
     r"(?:t as|tu as|as tu|avez vous|vous avez) des (?:sentiments|emotions)|"
     r"(?:do|can) (?:you|u) (?:have|feel) (?:feelings|emotions)|"
-    r"comment (?:je dois|dois je|je peux|puis je) (?:t|vous) appeler|"
+    r"comment (?:je dois|dois je|je peux|puis je|on doit|faut il) (?:t|vous) appeler|"
+    r"(?:what|how) (?:do|should|shall|can|may|would) (?:people|we|others) call (?:you|u)|"
+    r"(?:tes createurs |tes concepteurs |on )?(?:t ont|t a|vous ont|vous a) "
+    r"(?:baptise|appele|nomme)|"
+    r"(?:c est|is it|is this|is that) (?:une|a|an) (?:vraie personne|real person|humain|human|"
+    r"actual person) (?:qui|who)(?: me)? (?:repond|ecrit|answers|is answering|types|writes)|"
     r"(?:tu fais|vous faites) quoi dans la vie|que (?:fais tu|faites vous) dans la vie|"
     r"(?:suis je|je suis|est ce que je suis) en train de (?:discuter|parler|chatter|causer) avec "
     r"(?:un|une) (?:ia|intelligence artificielle|bot|robot|machine|humain)|"
@@ -355,7 +362,8 @@ _MARKERS: dict[Kind, frozenset[str]] = {
     ),
     "greeting": _wordset(
         "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr wesh howdy heya "
-        "helo hii hiii heyy salam gm morning goodmorning goodevening goodday goodafternoon"
+        "helo hii hiii heyy salam gm morning goodmorning goodevening goodday goodafternoon "
+        "salutations"
     ),
 }
 """Words that make a message small talk whatever else it says, as long as it asks nothing."""
@@ -397,14 +405,15 @@ _INSULTS = _wordset(
     "sucks suck con conne cretin abruti imbecile incompetent inutile rubbish garbage trash "
     "terrible horrible awful worst pire merde crap shit calamite catastrophe catastrophique pourri "
     "pourrie bidon nulos relou chiant waste joke clown moron lame annoying agacant decevant teapot "
-    "bete betes"
+    "bete betes pointless nonsense"
 )
 """Words of a user unhappy with the bot: an apology, not a fact, nor "I don't know"."""
 
 
 _HOW_ARE_YOU = re.compile(
     r"\b(?:how s it going|how is it going|how are you|how r u|how are things|how you doing|"
-    r"how s everything|how is everything|"
+    r"how s everything|how is everything|how s life(?: treating (?:you|u))?|"
+    r"comment va la vie|"
     r"comment (?:ca va|vas tu|allez vous|tu vas)|ca va bien|tu vas bien|vous allez bien|enforme|"
     r"ca gaze|(?:ta|la|votre) journee se passe|se passe bien|quoi de (?:neuf|9|beau)|"
     r"(?:what s|whats) (?:new|good)(?: with (?:you|u))?|how have you been|"
@@ -421,12 +430,15 @@ _THANKS_PHRASE = re.compile(
     r"(?:better|meilleure?) (?:than|que)|"
     r"(?:you re|you are|ur|u r)(?: honestly| really| literally| truly)? the best"
     r"(?: bot)?(?: ever)?|"
-    r"(?:t es|tu es|vous etes)(?: trop| vraiment| super| tres)? "
+    r"(?:t es|tu es|vous etes)(?: trop| vraiment| super| tres)*? "
     r"(?:intelligent|intelligente|genial|geniale|"
     r"fort|forte|balaise|doue|douee)|(?:you re|you are|ur|u r) (?:smart|clever|good|great|"
     r"awesome|amazing)|(?:you re|you are|ur|u r)(?: a| an)?(?: pretty| really| so| very| quite)? "
     r"(?:smart|clever|good|great|helpful)(?: little)?(?: bot| robot| one)?|"
     r"(?:i|we) (?:love|like) (?:you|u|this bot)|"
+    r"(?:lovely|nice|great|good|a pleasure) (?:to|chatting|talking) (?:chat|talk|speak|with|to)?"
+    r"(?: with| to)? (?:you|u)|"
+    r"(?:ravie?|contente?|un plaisir) de (?:discuter|parler|papoter|causer) avec (?:toi|vous)|"
     r"je (?:t aime|t adore|vous adore)|(?:j adore|j aime bien|j aime) (?:ce|ton|le) (?:bot|robot)|"
     r"continue(?:z)? comme ca|keep (?:it up|up the good work)|"
     r"(?:brilliant|perfect|parfait|genial|excellent)(?: merci| thanks)?$)\b"
@@ -435,6 +447,10 @@ _YOUR_REPLY = r"(?:ta|votre|cette|your|that|this|the) (?:reponse|reply|answer|re
 _COMPLAINT_PHRASE = re.compile(
     rf"\b(?:(?:ca|{_YOUR_REPLY}|tu) (?:ne )?m (?:aide|aides|a aide|avance) (?:pas|en rien)|"
     rf"(?:j ai |j )?rien compris(?: (?:a|de) {_YOUR_REPLY})?|je (?:ne )?comprends rien|"
+    r"(?:j ai |j )?pas(?: du tout)? (?:compris|capte|pige) ce que (?:tu m as|vous m avez) "
+    r"(?:repondu|dit|ecrit)|"
+    r"(?:c etait|c est|etait|est) (?:du )?n importe quoi|not what i (?:asked|meant)|"
+    r"pas ce que (?:j ai|je t ai|je vous ai) demande|"
     rf"{_YOUR_REPLY} (?:didn t|doesn t|did not|does not|isn t|is not|wasn t|was not) "
     r"(?:help|helpful|clear|useful)|(?:didn t|doesn t|did not|does not) help(?: me)?(?: at all)?|"
     r"(?:you re|you are|u r|ur|t es|tu es|vous etes)(?: kinda| so| a bit| trop| vraiment| really|"

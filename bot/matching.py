@@ -104,7 +104,7 @@ EN_STOP = _wordset(
     mainly mostly essentially largely primarily goodmorning goodevening goodday goodafternoon
     show shows showed showing shown tbh ngl imo imho whether likes liked bout such text texts
     random came taking frm true real wich wht whos measure measures measured never once other
-    whi one type types
+    whi one type types hw dat
     others
     """
 )
@@ -536,7 +536,7 @@ _QUANTITY = re.compile(
     r"(?:exact|precise|exacte|precis|precise) (?:amount|figure|sum|number|cost|montant|chiffre|"
     r"dollar|somme|cout|budget)|"
     r"(?:montant|chiffres?|somme|amount|figure|budget|nombre) (?:exact|precis|exacte|precise)|"
-    r"en chiffres? (?:exacts?|precis)|"
+    r"en chiffres? (?:exacts?|precis)|nombre total|total number|"
     r"(?:budget|amount|montant|cost|cout|spent|depense).* (?:en|in) (?:dollars|usd))\b"
 )
 

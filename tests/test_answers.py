@@ -108,6 +108,7 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "quels GPU DeepSeek a-t-il utilisés ?",  # the chips, never named
         "DeepSeek a-t-il utilisé des H100 ?",
         "who leads DeepSeek these days?",
+        "nombre total de téléchargements de DeepSeek ?",  # first in the App Store, no count
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -266,6 +267,10 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("hope you're having a decent week, bot", "who are you?"),
         ("t'es bien meilleur que prévu", "merci"),
         ("enjoy the rest of your day", "bye"),
+        ("salutations cher robot", "bonjour"),  # "cher" is no price here
+        ("t'es vraiment trop fort", "merci"),
+        ("lovely to chat with you", "thanks"),
+        ("how's life treating you?", "how are you?"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
@@ -290,6 +295,10 @@ def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
         ("your last reply made zero sense", "en"),
         ("tes réponses sont à côté de la plaque", "fr"),
         ("ta réponse sert à rien", "fr"),
+        ("franchement, c'était n'importe quoi", "fr"),
+        ("ugh, not what I asked", "en"),
+        ("j'ai pas du tout capté ce que tu m'as répondu", "fr"),
+        ("this thing is pointless", "en"),
     ],
 )
 def test_an_unhappy_user_gets_an_apology_and_a_way_forward(

@@ -64,6 +64,10 @@ def test_small_talk(text: str, kind: str) -> None:
         ("got a nickname I can use?", "who_are_you"),
         ("is a human being typing this or a program?", "who_are_you"),
         ("je m'ennuie, parle-moi un peu", "who_are_you"),
+        ("t'es humain ou t'es une IA ?", "who_are_you"),
+        ("c'est une vraie personne qui me répond ?", "who_are_you"),
+        ("what do people call you", "who_are_you"),  # not Trump calling it a wake-up call
+        ("on t'a baptisé comment ?", "who_are_you"),
     ],
 )
 def test_informal_small_talk(text: str, kind: str) -> None:
