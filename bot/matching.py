@@ -314,28 +314,51 @@ def stem(token: str) -> str:
             return token
 
 
-_THINK_TANK = re.compile(r"\bthink[ -]?tanks?\b")
-_OP_ED = re.compile(r"\bop[ -]?eds?\b")
-_WHITE_HOUSE = re.compile(r"\b(?:white[ -]?house|maison[ -]?blanche)\b")
-_GOOD_DAY = re.compile(r"\bgood (morning|evening|day|afternoon|night)\b")
-""""Good day, how much is R1?": one greeting word, not "good" and the "day" Trump spoke."""
-_IN_SHAPE = re.compile(r"\b(?:en|la|pleine|bonne|grande) forme\b")
-""""En forme ?" asks how we are; "forme" alone stems like "formation", the article's training."""
-_GPT4O = re.compile(r"\b(?:gpt[ -]?)?4o\b|\bgpt[ -]4[ -]o\b")
-""""GPT-4o" is another model than the article's GPT-4, not GPT-4 and a letter."""
-_CHINESE_PRESIDENT = re.compile(
-    r"\b(?:(?:chinese|china ?'?s) (?:president|leader)|"
-    r"(?:president|dirigeant) (?:chinois|de la chine))\b"
+_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        # "start-up", "wake up": one word, so "up" alone ("bringing it up") is a filler.
+        (r"\b(start|wake|sign)[ -]?(up)(s?)\b", r"\1\2\3"),
+        (r"\bthink[ -]?tanks?\b", "thinktank"),
+        (r"\bop[ -]?eds?\b", "oped"),
+        # The White House is the president, not the House of the House ban.
+        (r"\b(?:white[ -]?house|maison[ -]?blanche)\b", "whitehouse"),
+        # "GPT-4o" is another model than the article's GPT-4, not GPT-4 and a letter.
+        (r"\b(?:gpt[ -]?)?4o\b|\bgpt[ -]4[ -]o\b", "gpt4o"),
+        # "En forme ?" asks how we are; "forme" alone stems like "formation" (training).
+        (r"\b(?:en|la|pleine|bonne|grande) forme\b", "enforme"),
+        # "Good day, how much is R1?": one greeting word, not "good" and the day Trump spoke.
+        (r"\bgood (morning|evening|day|afternoon|night)\b", r"good\1"),
+        # "Has the Chinese president commented?": Xi, whom the article never quotes, not Trump.
+        (
+            r"\b(?:(?:chinese|china ?'?s) (?:president|leader)|"
+            r"(?:president|dirigeant) (?:chinois|de la chine))\b",
+            "xi",
+        ),
+        # "Je bosse dans une banque": French slang for working, not the off-topic boss.
+        (r"\bboss(?:e|ent|er|ons|ez|ais|ait|aient|ant)\b", "travaille"),
+        # "Deepseek stocke mes données": storing data, not the stocks that fell.
+        (r"\bstock(?:e|er|ee|ees|es|ent|age|ons|ez)\b", "stockage"),
+        # "Qui a fondé DeepSeek ?" asks for its founders (off-topic), "fonds" are funds, and
+        # "tendance de fond" is neither, though the three share a stem; "fondée sur" is
+        # "based on".
+        (r"\bfonds\b", "funds"),
+        (r"\bfonde(?:e|es|s)?\b(?! sur)", "founded"),
+        # "Who is in charge of…", "qui dirige…", "the guy running DeepSeek": its boss.
+        (
+            r"\b(?:in charge|a la tete|(?<=who )runs|(?<=qui )dirige|"
+            r"(?:runs|running|leads|dirige|dirigent|diriger)(?= deepseek))\b",
+            "boss",
+        ),
+        # "One-off" is one word, so "one" alone ("a Chinese one") is a filler.
+        (r"\bone[ -]?offs?\b", "oneoff"),
+        # "Which GPUs" asks for the chips themselves, which the article never names.
+        (r"\b(?:which|what|quels?|quelles?) (?:gpus?|puces|chips|cartes graphiques)\b", "chips"),
+    )
 )
-""""Has the Chinese president commented?": Xi, whom the article never quotes, not Trump."""
-_TO_WORK = re.compile(r"\bboss(?:e|ent|er|ons|ez|ais|ait|aient|ant)\b")
-""""Je bosse dans une banque": French slang for working, not the off-topic boss."""
+"""Surface rewrites, in order, before words are split: phrases that are one word here, and
+words whose meaning depends on their neighbours."""
 _BOSS = re.compile(r"\b(?:patron|patrons|patronne|boss|bosses|chef|chefs)\b")
-_IN_CHARGE = re.compile(
-    r"\b(?:in charge|a la tete|(?<=who )runs|(?<=qui )dirige|"
-    r"(?:runs|running|leads|dirige|dirigent|diriger)(?= deepseek))\b"
-)
-""" "Who is in charge of…", "qui dirige…": asking for its boss."""
 _BOSS_OF = (
     (re.compile(r"\b(?:meta|facebook|zuckerberg|zuck|llama|instagram)\b"), "dirigeants"),
     (
@@ -347,21 +370,6 @@ _BOSS_OF = (
 """The boss of Meta is its executives, the boss of the US its president, whoever runs Yuyuan
 Tantian what it is affiliated with; anyone else's boss (DeepSeek's) is a question the article
 does not answer."""
-_FOUNDED = re.compile(r"\bfonde(?:e|es|s)?\b(?! sur)")
-_FUNDS = re.compile(r"\bfonds\b")
-""""Qui a fondé DeepSeek ?" asks for its founders, off-topic; "fonds" are funds, and "tendance
-de fond" is neither: the three share a stem. "Fondée sur" is "based on"."""
-_STORE = re.compile(r"\bstock(?:e|er|ee|ees|es|ent|age|ons|ez)\b")
-""""Deepseek stocke mes données": French for storing data, not the stocks that fell."""
-_ONE_OFF = re.compile(r"\bone[ -]?offs?\b")
-_WHICH_CHIPS = re.compile(
-    r"\b(?:which|what|quels?|quelles?) (?:gpus?|puces|chips|cartes graphiques)\b"
-)
-""""One-off" is one word, so "one" alone ("a chinese one") is a filler; "which GPUs" asks for
-the chips themselves, which the article never names."""
-_COMPOUNDS = re.compile(r"\b(start|wake|sign)[ -]?(up)(s?)\b")
-""""start-up", "wake up": one word, so "up" alone ("bringing it up") can be a stop word. The
-White House is the president, not the House of the House ban."""
 
 
 def words(text: str) -> list[str]:
@@ -374,14 +382,8 @@ def _words_once(text: str) -> tuple[str, ...]:
     """Memoized like `_stable_tokens`: language detection, small talk, the decision and the
     tokens themselves each ask for a question's words, about ten times a question."""
     folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
-    folded = _THINK_TANK.sub("thinktank", _COMPOUNDS.sub(r"\1\2\3", folded))
-    folded = _OP_ED.sub("oped", folded)
-    folded = _GPT4O.sub("gpt4o", _WHITE_HOUSE.sub("whitehouse", folded))
-    folded = _GOOD_DAY.sub(r"good\1", _IN_SHAPE.sub("enforme", folded))
-    folded = _TO_WORK.sub("travaille", _CHINESE_PRESIDENT.sub("xi", folded))
-    folded = _FOUNDED.sub("founded", _FUNDS.sub("funds", _STORE.sub("stockage", folded)))
-    folded = _IN_CHARGE.sub("boss", folded)
-    folded = _WHICH_CHIPS.sub("chips", _ONE_OFF.sub("oneoff", folded))
+    for pattern, replacement in _REWRITES:
+        folded = pattern.sub(replacement, folded)
     if _BOSS.search(folded):
         for context, meaning in _BOSS_OF:
             if context.search(folded):
@@ -907,7 +909,8 @@ def search(
     resolved: list[tuple[str, float] | None] = []
     unknown = 0
     off_topic_weight = OFF_TOPIC_WEIGHT if len(q_tokens) < LONG_TOKENS else LONG_OFF_TOPIC_WEIGHT
-    asker = about_the_asker(question)
+    # Who is asking is told in `tokens`' words; another processor's words would not match.
+    asker = about_the_asker(question) if processor is tokens else frozenset()
     for tok in q_tokens:
         hit = None if tok in asker else resolve(tok, index)
         if hit is not None and hit[0] == OFF_TOPIC and hit[1] < 1.0:
