@@ -818,7 +818,13 @@ _INTRODUCTIONS = (
     ("being", "a"),
     ("being", "an"),
     ("i", "work", "as"),
+    ("i", "work", "in"),
+    ("i", "work", "at"),
+    ("i", "work", "for"),
     ("je", "travaille", "comme"),
+    ("je", "travaille", "dans"),
+    ("je", "travaille", "chez"),
+    ("je", "travaille", "en"),
 )
 _ARTICLES = _wordset("un une a an")
 _PLACE_LINKS = _wordset("in at from d de en a au aux du")
@@ -839,15 +845,30 @@ _RELATIVES = _wordset(
 _INTRODUCTION_WORDS = 3
 """An introduction says at most this many words: "prof d'histoire-géo", not the question after."""
 _SELF = _wordset("i im je my")
-_SAYING = [
-    [w]
-    for w in _wordset(
-        "dit disent pense pensent croit croient trouve affirme pretend raconte demande says said "
-        "thinks think claims reckons told tells asked asks believes keeps insists"
-    )
-]
-"""What a relative does when a short message quotes them ("ma voisine dit que…")."""
 """What follows "as a teacher" when it introduces the writer ("as a teacher I…")."""
+_SAYING = _wordset(
+    "dit disent pense pensent croit croient trouve affirme pretend raconte demande says said "
+    "thinks think claims reckons told tells asked asks believes keeps insists"
+)
+"""What a relative does when a short message quotes them ("ma voisine dit que…")."""
+_WORKING = _wordset("works work worked travaille travaillent")
+"""What a relative does when a message says where ("my uncle works in manufacturing")."""
+
+
+def _introduced(raw: Sequence[str], start: int) -> range:
+    """The words from `start` that say what someone is or where they work: an article, then
+    at most _INTRODUCTION_WORDS words, places linked in ("farmer in Iowa"), up to a filler."""
+    j = start
+    while j < len(raw) and raw[j] in _ARTICLES:
+        j += 1
+    said_at: list[int] = []
+    while j < len(raw) and len(said_at) < _INTRODUCTION_WORDS:
+        if raw[j] in STOP_WORDS and raw[j] not in _PLACE_LINKS:
+            break
+        if raw[j] not in STOP_WORDS:
+            said_at.append(j)
+        j += 1
+    return range(start, said_at[-1] + 1 if said_at else start)
 
 
 @lru_cache(maxsize=1 << 12)
@@ -862,24 +883,20 @@ def about_the_asker(text: str) -> frozenset[str]:
     for i in range(len(raw)):
         if i > 0 and raw[i - 1] in ("mon", "ma", "mes", "my", "our", "notre", "nos"):
             kin = [j for j in range(i, min(i + 3, len(raw))) if raw[j] in _RELATIVES]
-            if kin and (rambles or raw[kin[-1] + 1 : kin[-1] + 2] in _SAYING):
-                span.update(range(i, kin[-1] + 1))
+            after = kin[-1] + 1 if kin else len(raw)
+            if kin and (rambles or (after < len(raw) and raw[after] in _SAYING)):
+                span.update(range(i, after))
+            if kin and rambles and after + 1 < len(raw) and raw[after] in _WORKING:
+                span.update(_introduced(raw, after + 1))  # "my uncle works in manufacturing"
         for intro in _INTRODUCTIONS:
             if tuple(raw[i : i + len(intro)]) != intro:
                 continue
-            j = i + len(intro)
-            while j < len(raw) and raw[j] in _ARTICLES:
-                j += 1
-            said_at: list[int] = []
-            while j < len(raw) and len(said_at) < _INTRODUCTION_WORDS:
-                if raw[j] in STOP_WORDS and raw[j] not in _PLACE_LINKS:
-                    break
-                if raw[j] not in STOP_WORDS:
-                    said_at.append(j)
-                j += 1
-            if intro[0] in ("as", "being") and (j == len(raw) or raw[j] not in _SELF):
+            said = _introduced(raw, i + len(intro))
+            if intro[0] in ("as", "being") and (
+                said.stop >= len(raw) or raw[said.stop] not in _SELF
+            ):
                 continue  # "how old is it as a company": no one introduced
-            span.update(range(i + len(intro), said_at[-1] + 1) if said_at else ())
+            span.update(said)
     if not span:
         return frozenset()
     inside = tokens(" ".join(raw[j] for j in sorted(span)))

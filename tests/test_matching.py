@@ -246,3 +246,10 @@ def test_who_is_asking_is_told_apart_from_what_is_asked() -> None:
     assert "meta" not in matching.about_the_asker("As a Meta engineer I wonder what Meta spent")
     # A short question about a relative is about that relative.
     assert matching.about_the_asker("une idée de cadeau pour ma mère") == frozenset()
+    # Where the writer, or a relative in a long message, works.
+    assert {"hospital"} <= matching.about_the_asker("I work at a hospital, what did Trump say?")
+    long = matching.about_the_asker(
+        "My uncle works in shipbuilding and keeps asking me how cheap DeepSeek's training was "
+        "compared with what OpenAI spent on GPT-4"
+    )
+    assert {"uncl", "shipbuild"} <= long and not long & {"cheap", "openai"}
