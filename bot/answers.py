@@ -466,18 +466,22 @@ class Engine:
         self, question: str, *, exclude_variant: int | None = None
     ) -> tuple[Verdict, list[matching.Match]]:
         """What to do with a question, and the matches behind the decision."""
-        matches = matching.search(question, self.index, exclude_variant=exclude_variant)
+        subject = self._asks_what_the_subject_is(question)
+        matches = matching.search(
+            question,
+            self.index,
+            exclude_variant=exclude_variant,
+            limit=len(self.index.keys) if subject else matching.TOP,
+        )
         words = len(set(matching.tokens(question)))
-        if matches and self._asks_what_the_subject_is(question):
+        if subject:
             # "DeepSeek c'est quoi, une boîte chinoise ?": every word is one the entry that
             # presents the subject uses; others may share them all, it is still what is asked,
-            # though it may rank below the first five.
-            ranked = matching.search(
-                question, self.index, limit=len(self.index.keys), exclude_variant=exclude_variant
-            )
-            first = [m for m in ranked if m.key == self.kb.article.entry]
+            # though it may rank below the first five (so all are ranked).
+            first = [m for m in matches if m.key == self.kb.article.entry]
             if first:
-                return "answer", first + [m for m in ranked if m.key != first[0].key][:4]
+                return "answer", first + [m for m in matches if m.key != first[0].key][:4]
+            matches = matches[: matching.TOP]
         if self._unknown_number(question) or _OTHER_THAN.search(" ".join(matching.words(question))):
             # "Les 500 milliards ?", "top 10": a number the article never gives is not one of
             # its facts, however well the rest of the question matches; nor is whatever is

@@ -74,7 +74,7 @@ FR_STOP = _wordset(
     emploient employer employons employez principalement surtout essentiellement globalement
     temps prend prends prendre prennent nombre nombres yeux agit agissait texte textes
     jen pourkoi chacun chacune vrai vraie mesure mesurent mesurer curieux curieuse lieu bete
-    kes maniere manieres type types
+    kes maniere manieres
     """
 )
 EN_STOP = _wordset(
@@ -904,13 +904,17 @@ def about_the_asker(text: str) -> frozenset[str]:
     return frozenset(inside) - frozenset(outside)
 
 
+TOP = 5
+"""How many matches a search returns unless asked for more."""
+
+
 def search(
     question: str,
     index: Index,
     *,
     processor: Processor = tokens,
     scorer: Callable[..., float] = fuzz.token_sort_ratio,
-    limit: int = 5,
+    limit: int = TOP,
     candidates: int = 30,
     exclude_variant: int | None = None,
 ) -> list[Match]:
