@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -359,6 +359,17 @@ def compare(figures: list[Figure], lang: Lang) -> tuple[str, ...]:
     )
 
 
+_COUNTS = [[str(n)] for n in range(2, 10)]
+
+
+def _counts(entry: Entry) -> bool:
+    """Whether an entry gives a number: a cited figure, or a count spelt out among its
+    keywords ("trois", "three": the three reasons; "numéro 1" is a rank, not a count)."""
+    return bool(entry.figures) or any(
+        k.isalpha() and matching.tokens(k)[:1] in _COUNTS for k in entry.keywords
+    )
+
+
 def _documents(kb: KnowledgeBase) -> list[matching.Document]:
     docs: list[matching.Document] = []
     for entry in kb.entries:
@@ -382,8 +393,10 @@ class Engine:
     path: Path | None = None
     _by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
     """Entry id -> entry, built once: replies look entries up by id many times."""
-    _numbers: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
-    """Entry id -> whether it states a number (`_states_number`), as each is first asked."""
+    _counted: frozenset[str] = field(init=False, repr=False, compare=False)
+    """Ids of the entries that state a number (`_counts`): only they say how much."""
+    _dated: frozenset[str] = field(init=False, repr=False, compare=False)
+    """Ids of the entries whose answer names a day or a date: only they say when."""
     _subject: tuple[frozenset[str], frozenset[str]] = field(init=False, repr=False, compare=False)
     """The article's subject words and its presenting entry's words (`_subject_words`)."""
 
@@ -393,6 +406,10 @@ class Engine:
             by_id.setdefault(entry.id, entry)  # the first one wins, as in `kb.entry`
         object.__setattr__(self, "_by_id", by_id)
         object.__setattr__(self, "_subject", self._subject_words())
+        entries = by_id.values()
+        object.__setattr__(self, "_counted", frozenset(e.id for e in entries if _counts(e)))
+        dated = (e.id for e in entries if any(matching.states_time(e.answer.get(x)) for x in LANGS))
+        object.__setattr__(self, "_dated", frozenset(dated))
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, path: Path | None = None) -> Engine:
@@ -489,27 +506,37 @@ class Engine:
             verdict = decide(matches, words=words)
             return ("suggest" if verdict == "answer" else verdict), matches
         if matching.asks_quantity(question):
-            # "Combien…", "how many…": only a fact that states a number can answer, so it is
-            # ranked, and must clear its runner-up, among those facts; the others stay behind
-            # as suggestions ("how much did it cost to train" is the cost, not the strategy).
-            # A fact with a number only wins when it was (nearly) the best match anyway.
-            counted = [m for m in matches if self._states_number(m.key)]
-            if not counted or counted[0].score < matches[0].score - MARGIN:
-                verdict = decide(matches, words=words)
-                return ("suggest" if verdict == "answer" else verdict), matches
-            rest = [m for m in matches if m not in counted]
-            verdict = decide(counted, words=words)
-            if verdict == "fallback" and decide(matches, words=words) == "suggest":
-                verdict = "suggest"
-            return verdict, counted + rest
+            # "Combien…", "how many…": only a fact that states a number can answer ("how much
+            # did it cost to train" is the cost, not the strategy).
+            return self._among(matches, self._counted.__contains__, words=words)
+        if matching.asks_time(question):
+            # "When was DeepSeek created?": only a fact that says when can answer.
+            return self._among(matches, self._dated.__contains__, words=words)
         return decide(matches, words=words), matches
+
+    @staticmethod
+    def _among(
+        matches: list[matching.Match], states: Callable[[str], bool], *, words: int
+    ) -> tuple[Verdict, list[matching.Match]]:
+        """The verdict when only facts that `states` what is asked can answer: they are ranked,
+        and must clear their runner-up, among themselves; the others stay behind as
+        suggestions. Such a fact only wins when it was (nearly) the best match anyway."""
+        counted = [m for m in matches if states(m.key)]
+        if not counted or counted[0].score < matches[0].score - MARGIN:
+            verdict = decide(matches, words=words)
+            return ("suggest" if verdict == "answer" else verdict), matches
+        rest = [m for m in matches if m not in counted]
+        verdict = decide(counted, words=words)
+        if verdict == "fallback" and decide(matches, words=words) == "suggest":
+            verdict = "suggest"
+        return verdict, counted + rest
 
     def _asks_what_the_subject_is(self, question: str) -> bool:
         """Whether a question names the article's subject and asks nothing the entry that
         presents it (`article.entry`) does not say; who is asking aside."""
         subject, identity = self._subject
-        if not subject:
-            return False
+        if not subject or matching.asks_time(question):
+            return False  # "when did DeepSeek come out?" is no "what is DeepSeek?"
         asker = matching.about_the_asker(question)
         named = False
         for tok in set(matching.tokens(question)) - asker:
@@ -566,22 +593,6 @@ class Engine:
             (t[0].isdigit() or _ORDINAL.fullmatch(t)) and t not in self.index.canonical
             for t in matching.tokens(question)
         )
-
-    def _states_number(self, entry_id: str) -> bool:
-        """Whether an entry gives a number: a cited figure, or a count spelt out among its
-        keywords ("trois", "three": the three reasons; "numéro 1" is a rank, not a count)."""
-        known = self._numbers.get(entry_id)
-        if known is not None:  # the knowledge never changes: each entry is looked at once
-            return known
-        entry = self.entry(entry_id)
-        if entry is None:
-            return False
-        counts = [[str(n)] for n in range(2, 10)]
-        states = bool(entry.figures) or any(
-            k.isalpha() and matching.tokens(k)[:1] in counts for k in entry.keywords
-        )
-        self._numbers[entry_id] = states
-        return states
 
     def reply_for(
         self, entry_id: str, lang: Lang, *, question: str = "", score: float = 100.0

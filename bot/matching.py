@@ -548,6 +548,35 @@ def asks_quantity(text: str) -> bool:
     return _QUANTITY.search(" ".join(words(text))) is not None
 
 
+_WHEN = re.compile(
+    r"\bquand$|"
+    r"\bwhen (?:was|were|did|does|do|is|are|has|have|will|would)\b|"
+    r"\bquand (?:est|a|ont|sont|etait|avait|va|vont|sera|deepseek)\b|"
+    r"\b(?:c est quand|depuis quand|since when|since what|depuis combien|for how long|how long ago|"
+    r"(?:what|which|quelle|en quelle|a quelle|de quelle) (?:year|annee|date|day|month|jour|mois)|"
+    r"how old|quel age|launch date|release date|"
+    r"date (?:de|d) (?:creation|lancement|sortie|fondation|naissance))\b"
+)
+_DATED = re.compile(
+    r"\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|janvier|fevrier|mars|avril|juin|juillet|aout|septembre|"
+    r"octobre|novembre|decembre|january|february|march|april|june|july|august|september|"
+    r"october|november|december|(?:19|20)\d\d|[tq][1-4])\b"
+)
+
+
+def asks_time(text: str) -> bool:
+    """ "When…", "depuis quand…", "how old…": the answer must say when, so a fact that names
+    no day or date won't do ("when was DeepSeek created?" is not its App Store rank).
+    A "when" inside a sentence ("markets fell when it took off") asks nothing."""
+    return _WHEN.search(" ".join(words(text))) is not None
+
+
+def states_time(text: str) -> bool:
+    """Whether a text names a day, a month, a year or a quarter ("lundi", "T4 2023")."""
+    return _DATED.search(" ".join(words(text))) is not None
+
+
 # --- index and search ----------------------------------------------------------------------
 
 

@@ -46,6 +46,37 @@ def test_a_quantity_question_is_answered_by_the_fact_with_the_number(engine: Eng
     assert not engine.ask("how many employees does deepseek have").answered
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "when was deepseek created",
+        "when did deepseek launch",
+        "deepseek date de lancement",
+        "how old is deepseek",
+        "when did deepseek come out",
+        "deepseek a commencé quand",
+    ],
+)
+def test_when_a_fact_that_names_no_date_is_not_an_answer(engine: Engine, question: str) -> None:
+    # Each shares its one content word with a fact (the R1 launch, the App Store climb), but
+    # the article never says when DeepSeek was created or launched.
+    assert not engine.ask(question).answered
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("quand trump a parlé de deepseek", "trump_wake_up_call"),
+        ("when did axios report the ban", "house_ban"),
+    ],
+)
+def test_when_is_answered_by_the_fact_that_says_when(
+    engine: Engine, question: str, entry: str
+) -> None:
+    reply = engine.ask(question)
+    assert reply.answered and reply.entry == entry
+
+
 def test_a_long_rambling_question_with_a_clear_subject_is_answered(engine: Engine) -> None:
     reply = engine.ask(
         "My uncle and I were arguing at dinner yesterday and neither of us could settle it: "

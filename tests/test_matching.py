@@ -253,3 +253,19 @@ def test_who_is_asking_is_told_apart_from_what_is_asked() -> None:
         "compared with what OpenAI spent on GPT-4"
     )
     assert {"uncl", "shipbuild"} <= long and not long & {"cheap", "openai"}
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("When was DeepSeek created?", True),
+        ("DeepSeek existe depuis quand ?", True),
+        ("deepseek créé en quelle année", True),
+        ("how did the markets react when deepseek blew up", False),
+        ("quand tu dis R1, c'est quoi ?", False),
+    ],
+)
+def test_a_question_asks_when_only_with_a_question_word_not_a_conjunction(
+    text: str, asks: bool
+) -> None:
+    assert matching.asks_time(text) is asks
