@@ -350,6 +350,11 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"(?:runs|running|leads|dirige|dirigent|diriger)(?= deepseek))\b",
             "boss",
         ),
+        # "Where is it based?", "basée en Chine ?": where it comes from, not its low ("bas")
+        # price; "based on" is no place.
+        (r"\bbased\b(?! on\b)|\bbasee?s?\b(?= (?:a|en|au|aux|ou|dans)\b|$)", "origine"),
+        # "A steal" is a bargain; stealing data is a question the article does not answer.
+        (r"\b(?:a|such a|what a|real|total) steal\b", "cheap"),
         # "One-off" is one word, so "one" alone ("a Chinese one") is a filler.
         (r"\bone[ -]?offs?\b", "oneoff"),
         # "Which GPUs" asks for the chips themselves, which the article never names.
@@ -358,18 +363,35 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 """Surface rewrites, in order, before words are split: phrases that are one word here, and
 words whose meaning depends on their neighbours."""
-_BOSS = re.compile(r"\b(?:patron|patrons|patronne|boss|bosses|chef|chefs)\b")
-_BOSS_OF = (
-    (re.compile(r"\b(?:meta|facebook|zuckerberg|zuck|llama|instagram)\b"), "dirigeants"),
+_YUYUAN = re.compile(r"\b(?:yuyuan|tantian|compte|account)\b")
+_META = re.compile(r"\b(?:meta|facebook|zuckerberg|zuck|llama|instagram)\b")
+_BY_CONTEXT: tuple[
+    tuple[re.Pattern[str], tuple[tuple[re.Pattern[str], str], ...], str | None], ...
+] = (
     (
-        re.compile(r"\b(?:usa|us|etats unis|america|amerique|pays|whitehouse|americains)\b"),
-        "president",
+        re.compile(r"\b(?:patron|patrons|patronne|boss|bosses|chef|chefs)\b"),
+        (
+            (_META, "dirigeants"),
+            (
+                re.compile(
+                    r"\b(?:usa|us|etats unis|america|amerique|pays|whitehouse|americains)\b"
+                ),
+                "president",
+            ),
+            (_YUYUAN, "affiliated"),
+        ),
+        None,
     ),
-    (re.compile(r"\b(?:yuyuan|tantian|compte|account)\b"), "affiliated"),
+    (
+        re.compile(r"\b(?:owners?|owns|owned|ownership|proprietaires?|appartient|appartenant)\b"),
+        ((_YUYUAN, "affiliated"), (_META, "meta")),
+        "proprietaire",
+    ),
 )
-"""The boss of Meta is its executives, the boss of the US its president, whoever runs Yuyuan
-Tantian what it is affiliated with; anyone else's boss (DeepSeek's) is a question the article
-does not answer."""
+"""Words whose meaning depends on what else the question names, with their meaning elsewhere.
+The boss of Meta is its executives, the boss of the US its president; whoever runs or owns
+Yuyuan Tantian is what it is affiliated with, Instagram's owner is Meta; anyone else's boss or
+owner (DeepSeek's) is a question the article does not answer."""
 
 
 def words(text: str) -> list[str]:
@@ -384,11 +406,11 @@ def _words_once(text: str) -> tuple[str, ...]:
     folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
     for pattern, replacement in _REWRITES:
         folded = pattern.sub(replacement, folded)
-    if _BOSS.search(folded):
-        for context, meaning in _BOSS_OF:
-            if context.search(folded):
-                folded = _BOSS.sub(meaning, folded)
-                break
+    for word, contexts, elsewhere in _BY_CONTEXT:
+        if word.search(folded):
+            meaning = next((m for context, m in contexts if context.search(folded)), elsewhere)
+            if meaning is not None:
+                folded = word.sub(meaning, folded)
     return tuple(_numbers_in_words(_TOKEN.findall(folded)))
 
 

@@ -140,6 +140,10 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "DeepSeek a-t-il utilisé des H100 ?",
         "who leads DeepSeek these days?",
         "nombre total de téléchargements de DeepSeek ?",  # first in the App Store, no count
+        "who owns deepseek",  # its owner is never named
+        "à qui appartient DeepSeek ?",
+        "did deepseek steal openai's data?",  # not the training data it filters
+        "DeepSeek a volé les données d'OpenAI ?",
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -487,6 +491,10 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("good day, how much is r1?", "r1_pricing"),
         ("sixty four point one billion dollars, what is that?", "ai_investment"),
         ("which op-ed does the article quote", "yuyuan_tantian"),
+        ("who owns the yuyuan tantian account", "yuyuan_tantian"),  # what it is affiliated with
+        ("where is deepseek based", "deepseek_overview"),  # Chinese; not R1's low price
+        ("deepseek est basé où", "deepseek_overview"),
+        ("is r1 a steal compared with o1", "r1_pricing"),  # a bargain, not a theft
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(
