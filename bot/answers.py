@@ -505,13 +505,13 @@ class Engine:
             # "other than" a fact it names: ask, never assert.
             verdict = decide(matches, words=words)
             return ("suggest" if verdict == "answer" else verdict), matches
+        if matching.asks_time(question):
+            # "When was DeepSeek created?", "combien de temps…": only a fact that says when.
+            return self._among(matches, self._dated.__contains__, words=words)
         if matching.asks_quantity(question):
             # "Combien…", "how many…": only a fact that states a number can answer ("how much
             # did it cost to train" is the cost, not the strategy).
             return self._among(matches, self._counted.__contains__, words=words)
-        if matching.asks_time(question):
-            # "When was DeepSeek created?": only a fact that says when can answer.
-            return self._among(matches, self._dated.__contains__, words=words)
         return decide(matches, words=words), matches
 
     @staticmethod

@@ -105,7 +105,7 @@ EN_STOP = _wordset(
     show shows showed showing shown tbh ngl imo imho whether likes liked bout such text texts
     random came taking frm true real wich wht whos measure measures measured never once other
     whi one type types hw dat
-    others
+    others start started starting starts
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -353,6 +353,23 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # "Where is it based?", "basée en Chine ?": where it comes from, not its low ("bas")
         # price; "based on" is no place.
         (r"\bbased\b(?! on\b)|\bbasee?s?\b(?= (?:a|en|au|aux|ou|dans)\b|$)", "origine"),
+        # "The guy who started DeepSeek", "qui a créé DeepSeek": its founder, never named.
+        (
+            r"\b(?:who|qui (?:a|l a|ont)) (?:started|created|founded|set up|launched|built|"
+            r"lance|cree|fonde|demarre|monte)"
+            r"(?= (?:deepseek|it|the company|cette (?:boite|entreprise)))",
+            "founder",
+        ),
+        # "How many people use it": its users, whom the article never counts; not R1's use.
+        (
+            r"\b(?:how many|combien de|number of|nombre de) "
+            r"(?:people|persons|folks|gens|personnes) (?:use|using|utilisent|utilise)\b",
+            "users",
+        ),
+        # ChatGPT's subscription is not what its maker spent on GPT-4; a market share is no
+        # share price.
+        (r"\bchatgpt (?:plus|pro|premium)\b", "subscription"),
+        (r"\b(?:market shares?|parts? de marche)\b", "marketshare"),
         # "A steal" is a bargain; stealing data is a question the article does not answer.
         (r"\b(?:a|such a|what a|real|total) steal\b", "cheap"),
         # "One-off" is one word, so "one" alone ("a Chinese one") is a filler.
@@ -576,7 +593,8 @@ _WHEN = re.compile(
     r"\bquand (?:est|a|ont|sont|etait|avait|va|vont|sera|deepseek)\b|"
     r"\b(?:c est quand|depuis quand|since when|since what|depuis combien|for how long|how long ago|"
     r"(?:what|which|quelle|en quelle|a quelle|de quelle) (?:year|annee|date|day|month|jour|mois)|"
-    r"how old|quel age|launch date|release date|"
+    r"how old|quel age|launch date|release date|how long (?:did|does|will|would|has|have|is|was)|"
+    r"(?:en )?combien de temps|"
     r"date (?:de|d) (?:creation|lancement|sortie|fondation|naissance))\b"
 )
 _DATED = re.compile(

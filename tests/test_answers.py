@@ -144,6 +144,11 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "à qui appartient DeepSeek ?",
         "did deepseek steal openai's data?",  # not the training data it filters
         "DeepSeek a volé les données d'OpenAI ?",
+        "how many people use deepseek",  # no user count, not R1's use
+        "how much does chatgpt plus cost",  # a subscription, not GPT-4's training
+        "quelle est la part de marché de deepseek",  # no market share, not share prices
+        "combien de temps pour entraîner deepseek",  # no duration, not the cost
+        "who's the guy who started deepseek",  # its founder is never named
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
