@@ -105,7 +105,7 @@ EN_STOP = _wordset(
     show shows showed showing shown tbh ngl imo imho whether likes liked bout such text texts
     random came taking frm true real wich wht whos measure measures measured never once other
     whi one type types hw dat
-    others start started starting starts
+    others start started starting starts raise raised raises raising
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -359,6 +359,25 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"lance|cree|fonde|demarre|monte)"
             r"(?= (?:deepseek|it|the company|cette (?:boite|entreprise)))",
             "founder",
+        ),
+        # What DeepSeek raised and who backs it, not what countries invest in AI. "Raised
+        # concerns" is no fundraising, so the money must be named.
+        (
+            r"\b(?:raised?|raising|levee?s?|lever)\b"
+            r"(?=(?: \w+){0,3} (?:funding|funds|money|capital|cash|fonds|argent|capitaux)\b)|"
+            r"\binvest(?:ed|ors?|isseurs?|i) (?:in|dans) deepseek\b",
+            "fundraising",
+        ),
+        (
+            r"\b(funding|money|capital|fonds|argent)((?: \w+){0,3}?) "
+            r"(?:raised?|raising|levee?s?)\b",
+            r"\1\2 fundraising",
+        ),
+        (
+            r"\bdeepseek(?: s)? (?:investors|investisseurs|backers|actionnaires|shareholders)\b|"
+            r"\b(?:investors|investisseurs|backers|actionnaires|shareholders) (?:in|of|de|behind) "
+            r"deepseek\b",
+            "deepseek fundraising",
         ),
         # "How many people use it": its users, whom the article never counts; not R1's use.
         (

@@ -149,6 +149,10 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "quelle est la part de marché de deepseek",  # no market share, not share prices
         "combien de temps pour entraîner deepseek",  # no duration, not the cost
         "who's the guy who started deepseek",  # its founder is never named
+        "how much funding has deepseek raised",  # not what China invests in AI
+        "combien d'argent a levé deepseek",
+        "who invested in deepseek",
+        "les investisseurs de deepseek",  # not the investors who sold tech stocks
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -500,6 +504,8 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("where is deepseek based", "deepseek_overview"),  # Chinese; not R1's low price
         ("deepseek est basé où", "deepseek_overview"),
         ("is r1 a steal compared with o1", "r1_pricing"),  # a bargain, not a theft
+        ("deepseek raised concerns in washington", "us_concern_reasons"),  # no fundraising
+        ("which outlet reported the congress deepseek warning", "house_ban"),  # not Trump's
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(
