@@ -401,6 +401,14 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 words whose meaning depends on their neighbours."""
 _YUYUAN = re.compile(r"\b(?:yuyuan|tantian|compte|account)\b")
 _META = re.compile(r"\b(?:meta|facebook|zuckerberg|zuck|llama|instagram)\b")
+_CITING = re.compile(
+    r"\b(?:cite|cites|citing|quote|quotes|quoting|rel(?:y|ies|ied|ying) on|draws? on|drew on|"
+    r"drawing on|s appuie|appuie|insights?|idees|analyses|research|recherches?|tire (?:ses|les)|"
+    r"provided|supplied|fourni(?:e|es|t)?|get (?:its|their) (?:insights|ideas|data|numbers)|"
+    r"(?:cited|quoted|used|repris|reprises?|utilisee?s?) (?:by|par))\b"
+)
+"""What a commentary does with its source ("whom does Yuyuan Tantian cite?"); being quoted in
+the article ("this outlet quoted in the article") is not it."""
 _BY_CONTEXT: tuple[
     tuple[re.Pattern[str], tuple[tuple[re.Pattern[str], str], ...], str | None], ...
 ] = (
@@ -416,6 +424,12 @@ _BY_CONTEXT: tuple[
             ),
             (_YUYUAN, "affiliated"),
         ),
+        None,
+    ),
+    (
+        # Whom Yuyuan Tantian cites is the academy: its name then only says which commentary.
+        re.compile(r"\byuyuan(?: tantian)?\b|\btantian\b"),
+        ((_CITING, "commentaire"),),
         None,
     ),
     (

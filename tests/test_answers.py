@@ -506,6 +506,14 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("is r1 a steal compared with o1", "r1_pricing"),  # a bargain, not a theft
         ("deepseek raised concerns in washington", "us_concern_reasons"),  # no fundraising
         ("which outlet reported the congress deepseek warning", "house_ban"),  # not Trump's
+        # Whom Yuyuan Tantian draws on is the academy; the account quoted is Yuyuan Tantian.
+        (
+            "whose research does the yuyuan tantian commentary draw on",
+            "china_academy_industrial_internet",
+        ),
+        ("sur quel organisme s'appuie Yuyuan Tantian ?", "china_academy_industrial_internet"),
+        ("this yuyuan tantian outlet quoted in the article, who is it tied to?", "yuyuan_tantian"),
+        ("who penned the commentary listing three reasons", "yuyuan_tantian"),
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(
