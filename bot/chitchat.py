@@ -184,6 +184,8 @@ _ABOUT_YOU = re.compile(
     r"competences)|what are you good (?:at|for)|any good for|a quoi tu sers|tu sors d ou|"
     r"d ou tu sors|where (?:are you|do you come) from|"
     r"(?:what|how) (?:should|shall|do|can|may) i call (?:you|u)|"
+    r"(?:should|shall|do|can) i (?:just )?call (?:you|u)|(?:got|have|you got|u got) a name|"
+    r"(?:comment )?(?:on|les gens|ils) (?:t appelle|vous appelle)(?: comment)?|"
     r"(?:t es|tu es|vous etes|t as ete|tu as ete) (?:programme|cree|concu|code|fait)e? par qui|"
     r"(?:t as|tu as|as tu|avez vous|vous avez) des (?:sentiments|emotions)|"
     r"(?:do|can) (?:you|u) (?:have|feel) (?:feelings|emotions)|"
@@ -417,10 +419,18 @@ _HOW_ARE_YOU = re.compile(
     r"comment (?:ca va|vas tu|allez vous|tu vas)|ca va bien|tu vas bien|vous allez bien|enforme|"
     r"ca gaze|(?:ta|la|votre) journee se passe|se passe bien|quoi de (?:neuf|9|beau)|"
     r"(?:what s|whats) (?:new|good)(?: with (?:you|u))?|how have you been|"
-    r"(?:your|ur) day (?:going|been)(?: so far)?)\b"
+    r"(?:your|ur) day(?: s| has| is)? (?:going|been)(?: so far)?)\b"
 )
+_FOR_THE_HELP = (
+    r"(?:(?: (?:a|to) (?:toi|vous|you))? (?:pour|for|4) (?:les|tes|vos|ces|toutes ces|the|your|"
+    r"all the|these|those) (?:reponses|infos|informations|explications|precisions|"
+    r"eclaircissements|answers|info|replies|explanations|help)|(?: (?:a|to) (?:toi|vous|you)))"
+)
+"""What the thanks are for ("merci à toi pour les réponses"): no question in it."""
 _THANKS_PHRASE = re.compile(
-    r"\b(?:ta (?:very much|muchly|mate|pal|love)|(?:great|good|nice|awesome) (?:job|work|answer)|"
+    rf"\b(?:(?:un|mille) (?:grand|gros|immense|enorme|tres grand)s? mercis?{_FOR_THE_HELP}?|"
+    rf"(?:merci|thanks|thank you|thx){_FOR_THE_HELP}|"
+    r"ta (?:very much|muchly|mate|pal|love)|(?:great|good|nice|awesome) (?:job|work|answer)|"
     r"(?:very|super|really|so|tres|trop|vraiment) (?:helpful|utile|clair|clear)|well done|"
     r"bien joue|ce qu il (?:me )?fallait|that (?:cleared|helped|helps)|ca m (?:aide|a aide)|"
     r"chapeau|hats off|kudos|you re (?:a star|the best|a legend|brilliant)|"

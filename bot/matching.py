@@ -394,7 +394,19 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # "One-off" is one word, so "one" alone ("a Chinese one") is a filler.
         (r"\bone[ -]?offs?\b", "oneoff"),
         # "Which GPUs" asks for the chips themselves, which the article never names.
-        (r"\b(?:which|what|quels?|quelles?) (?:gpus?|puces|chips|cartes graphiques)\b", "chips"),
+        (
+            r"\b(?:which|what|quels?|quelles?)(?: (?:kind|type|sort|brand|model)s?(?: of| de))? "
+            r"(?:gpus?|puces|chips|cartes graphiques)\b",
+            "chips",
+        ),
+        # "Its chief executive" is its boss (its CEO, whom the article never names).
+        (r"\bchief executives?\b", "boss"),
+        # How many tokens R1 reads at once is not what a million of them cost.
+        (
+            r"\b(?:context (?:window|length|size)|fenetre de contexte|longueur de contexte|"
+            r"(?:max|maximum) (?:tokens|jetons)(?: of context| de contexte)?|tokens of context)\b",
+            "contextwindow",
+        ),
     )
 )
 """Surface rewrites, in order, before words are split: phrases that are one word here, and

@@ -153,6 +153,9 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "combien d'argent a levé deepseek",
         "who invested in deepseek",
         "les investisseurs de deepseek",  # not the investors who sold tech stocks
+        "deepseek tourne sur quel type de gpu",  # the chips, never named
+        "deepseek's chief executive, what's his name",  # its boss, not the US president
+        "max tokens of context deepseek r1 can handle",  # not the price of a million tokens
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -315,6 +318,11 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("t'es vraiment trop fort", "merci"),
         ("lovely to chat with you", "thanks"),
         ("how's life treating you?", "how are you?"),
+        ("un grand merci à toi pour les réponses", "merci"),  # "réponses" is no reaction
+        ("thanks for all the info", "thanks"),
+        ("on t'appelle comment toi", "qui es-tu ?"),
+        ("got a name or should i just call you bot", "who are you?"),
+        ("hope your day's been good so far", "how are you?"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
