@@ -454,7 +454,9 @@ class Engine:
         talk = chitchat.classify(question)
         if talk is not None:
             return Reply(question, "chitchat", lang, t[talk])
-        if chitchat.asks_about_the_article(question):
+        rest = chitchat.about_the_article(question)
+        if rest is not None and all(matching.resolve(t, self.index) is None for t in rest):
+            # "tldr de l'article ? j'ai la flemme de tout lire": what the rest says, no fact has.
             return self._about_the_article(question, lang)
         verdict, matches = self.judge(question)
         best = matches[0].score if matches else 0.0

@@ -224,7 +224,7 @@ _ABOUT_CUES = frozenset(
         "summarise sum gist nutshell sujet sujets topic topics subject story theme themes "
         "covers cover traite main principal principale essentiel mots words bref brief "
         "overview apercu idee quick rapide 2 3 tldr tl dr news lire hurry presse point missed "
-        "rate phrase phrases sentence sentences une one line lines ligne lignes"
+        "rate phrase phrases sentence sentences une one line lines ligne lignes storyline"
     )
 )
 """Words that ask what the article says as a whole ("le sujet en deux mots", "the gist")."""
@@ -238,11 +238,30 @@ def _article_spelt(text: str) -> str:
     )
 
 
-def asks_about_the_article(text: str) -> bool:
-    """ "De quoi parle l'article ?", "in a nutshell, what's the story this piece covers?": the
-    article named, and no word but those asking for its gist."""
+_GIST_CUES = frozenset(
+    tokens(
+        "resume resumer summary summarize summarise gist nutshell sujet topic subject story "
+        "storyline main essentiel overview apercu tldr"
+    )
+)
+"""Words that alone ask for the article's gist, whatever else is said around them."""
+
+
+def about_the_article(text: str) -> list[str] | None:
+    """Whether a message asks what the article says as a whole, and its words besides.
+
+    `[]`: "De quoi parle l'article ?", "in a nutshell, what's the story this piece covers?":
+    the article named, and no word but those asking for its gist. The other words when the
+    article and its gist are named ("tldr de l'article, j'ai la flemme de tout lire"): the
+    caller decides whether they ask anything. None: the message is about something else."""
     text = _article_spelt(text)
-    return any(w in _ARTICLE for w in words(text)) and all(t in _ABOUT_CUES for t in tokens(text))
+    if not any(w in _ARTICLE for w in words(text)):
+        return None
+    toks = tokens(text)
+    rest = [t for t in toks if t not in _ABOUT_CUES]
+    if not rest:
+        return []
+    return rest if any(t in _GIST_CUES for t in toks) else None
 
 
 _VOCATIVE = r"(?: (?:bot|toi|vous|mate|guys|man|there|the bot|le bot|right|non|hein))*"

@@ -105,7 +105,7 @@ EN_STOP = _wordset(
     show shows showed showing shown tbh ngl imo imho whether likes liked bout such text texts
     random came taking frm true real wich wht whos measure measures measured never once other
     whi one type types hw dat
-    others start started starting starts raise raised raises raising
+    others start started starting starts raise raised raises raising total
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -391,6 +391,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:market shares?|parts? de marche)\b", "marketshare"),
         # "A steal" is a bargain; stealing data is a question the article does not answer.
         (r"\b(?:a|such a|what a|real|total) steal\b", "cheap"),
+        # "The eu" is the EU (lower case, "eu" is French for "had"); "inscrits" are users.
+        (r"\bthe eu\b", "the ue"),
+        (r"\binscrits\b", "utilisateurs"),
         # "One-off" is one word, so "one" alone ("a Chinese one") is a filler.
         (r"\bone[ -]?offs?\b", "oneoff"),
         # "Which GPUs" asks for the chips themselves, which the article never names.
@@ -417,7 +420,7 @@ _CITING = re.compile(
     r"\b(?:cite|cites|citing|quote|quotes|quoting|rel(?:y|ies|ied|ying) on|draws? on|drew on|"
     r"drawing on|s appuie|appuie|insights?|idees|analyses|research|recherches?|tire (?:ses|les)|"
     r"provided|supplied|fourni(?:e|es|t)?|get (?:its|their) (?:insights|ideas|data|numbers)|"
-    r"(?:cited|quoted|used|repris|reprises?|utilisee?s?) (?:by|par))\b"
+    r"(?:cited|quoted|used|citee?s?|repris|reprises?|utilisee?s?) (?:by|par))\b"
 )
 """What a commentary does with its source ("whom does Yuyuan Tantian cite?"); being quoted in
 the article ("this outlet quoted in the article") is not it."""
@@ -622,7 +625,10 @@ _QUANTITY = re.compile(
     r"(?:exact|precise|exacte|precis|precise) (?:amount|figure|sum|number|cost|montant|chiffre|"
     r"dollar|somme|cout|budget)|"
     r"(?:montant|chiffres?|somme|amount|figure|budget|nombre) (?:exact|precis|exacte|precise)|"
-    r"en chiffres? (?:exacts?|precis)|nombre total|total number|"
+    r"en chiffres? (?:exacts?|precis)|(?:au|in|en) total|total$|"
+    r"total (?:\w+ ){0,2}(?:number|amount|figure|sum|count|downloads|telechargements|"
+    r"investment|investissement|funding|financement|spend|spending|cost|cout|budget|in|en|of)|"
+    r"(?:nombre|montant|somme|count|number|amount|figure|investment|funding) total|"
     r"(?:budget|amount|montant|cost|cout|spent|depense).* (?:en|in) (?:dollars|usd))\b"
 )
 
@@ -931,6 +937,13 @@ _INTRODUCTIONS = (
     ("en", "tant", "qu"),
     ("being", "a"),
     ("being", "an"),
+    ("i", "run", "a"),
+    ("i", "own", "a"),
+    ("i", "manage", "a"),
+    ("je", "dirige", "un"),
+    ("je", "dirige", "une"),
+    ("je", "gere", "un"),
+    ("je", "gere", "une"),
     ("i", "work", "as"),
     ("i", "work", "in"),
     ("i", "work", "at"),

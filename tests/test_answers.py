@@ -156,6 +156,10 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "deepseek tourne sur quel type de gpu",  # the chips, never named
         "deepseek's chief executive, what's his name",  # its boss, not the US president
         "max tokens of context deepseek r1 can handle",  # not the price of a million tokens
+        "how much does the eu spend on ai research",  # the EU, not R1's research institutions
+        "deepseek a combien d'inscrits dans le monde",  # its users, not "s'inscrit dans"
+        "is the house ban going to become a law",
+        "nb de téléchargements de DeepSeek au total ?",  # a count the article never gives
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -522,6 +526,9 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("sur quel organisme s'appuie Yuyuan Tantian ?", "china_academy_industrial_internet"),
         ("this yuyuan tantian outlet quoted in the article, who is it tied to?", "yuyuan_tantian"),
         ("who penned the commentary listing three reasons", "yuyuan_tantian"),
+        ("organisme chinois étude citée par yuyuan tantian", "china_academy_industrial_internet"),
+        ("what's china's ai investment total in dollars", "ai_investment"),  # an amount
+        ("I run a small law practice: how much is R1 per million tokens?", "r1_pricing"),
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(
@@ -567,6 +574,9 @@ def test_a_question_about_the_bot_is_never_a_fact(engine: Engine) -> None:
         ("quel est le sujet principal de ce texte ?", "fr"),
         ("tl;dr of the story please, I'm in a hurry", "en"),
         ("what's this artcle about?", "en"),
+        # The gist asked for, around words no fact uses.
+        ("tldr de l'article ? j'ai la flemme de tout lire", "fr"),
+        ("résume-moi vite fait le sujet de ce papier stp, j'ai pas le temps", "fr"),
     ],
 )
 def test_what_the_article_is_about_gets_its_entry_and_summary(
@@ -587,3 +597,4 @@ def test_the_article_without_an_entry_for_it_gets_its_summary_only(engine: Engin
 
 def test_a_question_on_one_fact_of_the_article_is_not_about_the_article(engine: Engine) -> None:
     assert engine.ask("what does the article say about the house ban?").entry == "house_ban"
+    assert engine.ask("résumé de l'article sur le prix de R1").entry == "r1_pricing"
