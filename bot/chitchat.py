@@ -178,6 +178,8 @@ _ABOUT_YOU = re.compile(
     r"(?:real person|human|humain|vraie personne) (?:or|ou) (?:some |a |an |un |une )?(?:program|"
     r"programme|bot|robot|machine|ai|ia|software|logiciel)|"
     r"(?:tu es|t es|vous etes|are you) capables?|what can you (?:do|help)|"
+    r"(?:quelqu un|qqn|une personne|un humain|someone|a person|a human) (?:tape|ecrit|redige|"
+    r"types|writes) (?:les reponses|tes reponses|the answers|these answers|this)|"
     r"(?:sur|de) quels? (?:genres? de |types? de |sortes? de )?(?:sujets|themes)|"
     r"(?:which|what)(?: kinds? of| sorts? of| types? of)? (?:topics|subjects)|"
     r"tu sais faire quoi|que sais tu faire|(?:your|tes|vos) (?:skills|"
@@ -390,14 +392,15 @@ _MARKERS: dict[Kind, frozenset[str]] = {
 """Words that make a message small talk whatever else it says, as long as it asks nothing."""
 _GREETING_PHRASE = re.compile(
     r"\b(?:rise and shine|top o the (?:day|morning)|g day|"
-    r"(?:nice|pleased|glad) to (?:e )?meet (?:you|u)|"
+    r"(?:nice|pleased|glad) to (?:e )?meet (?:you|u|ya|y all)|"
+    r"(?:hello|hi|hey|bonjour|salut|coucou|greetings) (?:from|de|depuis) \w+(?: \w+)?$|"
     r"happy (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|new year|holidays)|"
     r"(?:bon|joyeux) (?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)|"
     r"enchantee?|(?:ravie?|content|contente) de (?:te|vous) (?:rencontrer|connaitre))\b"
 )
 _ADDRESSEE = re.compile(
     r"\b(?:(?:mon |my )?(?:petit|little|cher|dear) (?:bot|robot|programme|program)|"
-    r"(?:a|to) (?:toi|vous|you)|mon ami|my friend)\b"
+    r"(?:a|to) (?:toi|vous|you)|mon ami|my friend|(?:bot|robot) (?:friend|buddy|pal))\b"
 )
 """Whom a goodbye is said to ("petit programme", "à toi"): no question in it."""
 _SEE_YOU = re.compile(r"(?<![\w+])[aà@] ?\+(?![\w+])")
@@ -438,12 +441,15 @@ _HOW_ARE_YOU = re.compile(
     r"comment (?:ca va|vas tu|allez vous|tu vas)|ca va bien|tu vas bien|vous allez bien|enforme|"
     r"ca gaze|(?:ta|la|votre) journee se passe|se passe bien|quoi de (?:neuf|9|beau)|"
     r"(?:what s|whats) (?:new|good)(?: with (?:you|u))?|how have you been|"
-    r"(?:your|ur) day(?: s| has| is)? (?:going|been)(?: so far)?)\b"
+    r"(?:your|ur) day(?: s| has| is)? (?:going|been)(?: so far)?|"
+    r"how s (?:your|ur) (?:\w+ )?(?:treating (?:you|u)|going)|ca roule|bien ou bien|"
+    r"(?:tu t|vous vous) ennuie(?:s|z)? pas)\b"
 )
 _FOR_THE_HELP = (
     r"(?:(?: (?:a|to) (?:toi|vous|you))? (?:pour|for|4) (?:les|tes|vos|ces|toutes ces|the|your|"
     r"all the|these|those) (?:reponses|infos|informations|explications|precisions|"
-    r"eclaircissements|answers|info|replies|explanations|help)|(?: (?:a|to) (?:toi|vous|you)))"
+    r"eclaircissements|answers|info|replies|explanations|help)|(?: (?:a|to) (?:toi|vous|you))|"
+    r"(?: (?:pour|for) (?:le coup de main|ton aide|votre aide|the help|your help)))"
 )
 """What the thanks are for ("merci à toi pour les réponses"): no question in it."""
 _THANKS_PHRASE = re.compile(
@@ -470,12 +476,14 @@ _THANKS_PHRASE = re.compile(
     r"(?:ravie?|contente?|un plaisir) de (?:discuter|parler|papoter|causer) avec (?:toi|vous)|"
     r"je (?:t aime|t adore|vous adore)|(?:j adore|j aime bien|j aime) (?:ce|ton|le) (?:bot|robot)|"
     r"continue(?:z)? comme ca|keep (?:it up|up the good work)|"
+    r"(?:t es|tu es|vous etes) (?:une|un) (?:pepite|perle|crack|champion|championne|genie|ange)|"
     r"(?:brilliant|perfect|parfait|genial|excellent)(?: merci| thanks)?$)\b"
 )
 _YOUR_REPLY = r"(?:ta|votre|cette|your|that|this|the) (?:reponse|reply|answer|response)"
 _COMPLAINT_PHRASE = re.compile(
     rf"\b(?:(?:ca|{_YOUR_REPLY}|tu) (?:ne )?m (?:aide|aides|a aide|avance) (?:pas|en rien)|"
     rf"(?:j ai |j )?rien compris(?: (?:a|de) {_YOUR_REPLY})?|je (?:ne )?comprends rien|"
+    r"(?:j ai |j )?pas (?:suivi|capte|pige)(?: la)?$|i (?:m )?(?:lost|confused) you|"
     r"(?:j ai |j )?pas(?: du tout)? (?:compris|capte|pige) ce que (?:tu m as|vous m avez) "
     r"(?:repondu|dit|ecrit)|"
     r"(?:c etait|c est|etait|est) (?:du )?n importe quoi|not what i (?:asked|meant)|"

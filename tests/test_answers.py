@@ -327,6 +327,12 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("on t'appelle comment toi", "qui es-tu ?"),
         ("got a name or should i just call you bot", "who are you?"),
         ("hope your day's been good so far", "how are you?"),
+        ("top, merci pour le coup de main", "merci"),  # "top" is no App Store top here
+        ("hello from brazil!", "hello"),  # where the writer is, not an off-topic question
+        ("glad to meet ya, bot friend", "hello"),
+        ("hein ? j'ai pas suivi là", "j'ai rien compris"),
+        ("quelqu'un tape les réponses ou c'est un programme ?", "qui es-tu ?"),
+        ("how's your tuesday treating you, bot friend", "how are you?"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
