@@ -394,6 +394,12 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # "The eu" is the EU (lower case, "eu" is French for "had"); "inscrits" are users.
         (r"\bthe eu\b", "the ue"),
         (r"\binscrits\b", "utilisateurs"),
+        # "Chat GPT" is ChatGPT, not a chat and a GPT.
+        (r"\bchat[ -]gpt\b", "chatgpt"),
+        # "2,2 $, c'est quoi ce chiffre ?": beside a number, "chiffre" is that number, not
+        # the source of the article's figures.
+        (r"\bchiffres?\b(?=.*\d)", ""),
+        (r"(\d.*)\bchiffres?\b", r"\1"),
         # "One-off" is one word, so "one" alone ("a Chinese one") is a filler.
         (r"\bone[ -]?offs?\b", "oneoff"),
         # "Which GPUs" asks for the chips themselves, which the article never names.

@@ -535,6 +535,10 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("organisme chinois étude citée par yuyuan tantian", "china_academy_industrial_internet"),
         ("what's china's ai investment total in dollars", "ai_investment"),  # an amount
         ("I run a small law practice: how much is R1 per million tokens?", "r1_pricing"),
+        ("ça veut dire quoi le chiffre de 75 pour cent", "capability_gap"),  # that number
+        ("2.2$ c quoi ce chiffre", "r1_pricing"),
+        ("d'où viennent les chiffres de l'article ?", "china_academy_industrial_internet"),
+        ("app store ranking deepseek vs chat gpt", "app_store_ranking"),  # ChatGPT
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(
