@@ -113,7 +113,7 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], Kind], ...] = (
             r"(?: (?:ou|or)(?: (?:t es|tu es|are you|it s))?(?: (?:un|une|a|an))?"
             r"(?: (?:real|vrai|vraie))? "
             r"(?:ai|ia|bot|robot|chatbot|humain|human|"
-            r"machine|person|personne|quoi|what|not))?"
+            r"machine|person|personne|quoi|what|not|gars|mec|guy|dude))?"
         ),
         "who_are_you",
     ),
@@ -178,8 +178,10 @@ _ABOUT_YOU = re.compile(
     r"(?:real person|human|humain|vraie personne) (?:or|ou) (?:some |a |an |un |une )?(?:program|"
     r"programme|bot|robot|machine|ai|ia|software|logiciel)|"
     r"(?:tu es|t es|vous etes|are you) capables?|what can you (?:do|help)|"
-    r"(?:quelqu un|qqn|une personne|un humain|someone|a person|a human) (?:tape|ecrit|redige|"
-    r"types|writes) (?:les reponses|tes reponses|the answers|these answers|this)|"
+    r"(?:quelqu un|qqn|une personne|un humain|someone|a person|a human|an actual human|"
+    r"a real human|a real person)(?: qui)? (?:tape|ecrit|redige|types|typing|writes|writing) "
+    r"(?:les reponses|tes reponses|vos reponses|the answers|these answers|this|ca)|"
+    r"(?:explique|expliquez|dis|dites) moi(?: un peu)? ce que (?:tu es|vous etes)|"
     r"(?:sur|de) quels? (?:genres? de |types? de |sortes? de )?(?:sujets|themes)|"
     r"(?:which|what)(?: kinds? of| sorts? of| types? of)? (?:topics|subjects)|"
     r"tu sais faire quoi|que sais tu faire|(?:your|tes|vos) (?:skills|"
@@ -383,6 +385,7 @@ _MARKERS: dict[Kind, frozenset[str]] = {
         "bye byebye revoir revoyure ciao tchao goodbye cya adieu adios farewell ttyl goodnight gn "
         "bisous bises"
     ),
+    "ack": _wordset("haha hahaha hihi hehe lol mdr ptdr lmao rofl"),
     "greeting": _wordset(
         "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr wesh howdy heya "
         "helo hii hiii heyy salam gm morning goodmorning goodevening goodday goodafternoon "
@@ -421,7 +424,10 @@ _LEAVING = re.compile(
     r"that s (?:all|it) for (?:today|tonight|now|me)|"
     r"c est tout pour (?:aujourd hui|ce soir|moi|l instant|le moment)|"
     r"(?:see|catch|talk to) (?:you|u|ya) (?:next time|another time|later)|"
-    r"(?:prends|prenez) soin de (?:toi|vous)|a la revoyure|au plaisir)\b"
+    r"(?:prends|prenez) soin de (?:toi|vous)|a la revoyure|au plaisir|"
+    r"(?:dors|dormez) bien|sleep (?:well|tight)|j eteins|"
+    r"hope (?:the rest of )?(?:your|ur) \w+ (?:is|goes|will be|s) "
+    r"(?:great|good|nice|lovely|well))\b"
 )
 """A goodbye said in a phrase rather than a word."""
 _INSULTS = _wordset(
@@ -461,8 +467,9 @@ _THANKS_PHRASE = re.compile(
     r"chapeau|hats off|kudos|you re (?:a star|the best|a legend|brilliant)|"
     r"t es (?:le meilleur|top)|(?:t es|tu es|vous etes|you re|you are|ur)(?: trop| vraiment| super|"
     r" tres| so| really| honestly)? (?:drole|marrant|marrante|funny|hilarious)|"
-    r"(?:you re|you are|ur|u r|t es|tu es)(?: way| much| bien| vraiment| so)? "
-    r"(?:better|meilleure?) (?:than|que)|"
+    r"(?:you re|you are|ur|u r|t es|tu es)(?: honestly| really| actually)?(?: way| much| bien|"
+    r" vraiment| so| a lot)? (?:better|smarter|cleverer|meilleure?) (?:than|que)|"
+    r"(?:delighted|happy|glad|ravie?) (?:to be|d etre) (?:chatting|talking|en train de discuter)|"
     r"(?:you re|you are|ur|u r)(?: honestly| really| literally| truly)? the best"
     r"(?: bot)?(?: ever)?|"
     r"(?:t es|tu es|vous etes)(?: trop| vraiment| super| tres)*? "
@@ -483,7 +490,8 @@ _YOUR_REPLY = r"(?:ta|votre|cette|your|that|this|the) (?:reponse|reply|answer|re
 _COMPLAINT_PHRASE = re.compile(
     rf"\b(?:(?:ca|{_YOUR_REPLY}|tu) (?:ne )?m (?:aide|aides|a aide|avance) (?:pas|en rien)|"
     rf"(?:j ai |j )?rien compris(?: (?:a|de) {_YOUR_REPLY})?|je (?:ne )?comprends rien|"
-    r"(?:j ai |j )?pas (?:suivi|capte|pige)(?: la)?$|i (?:m )?(?:lost|confused) you|"
+    r"(?:j ai |j )?pas (?:tout )?(?:suivi|capte|pige)(?: la)?$|i (?:m )?(?:lost|confused) you|"
+    r"(?:tu m as|vous m avez) (?:perdu|perdue)|you (?:lost|confused) me|"
     r"(?:j ai |j )?pas(?: du tout)? (?:compris|capte|pige) ce que (?:tu m as|vous m avez) "
     r"(?:repondu|dit|ecrit)|"
     r"(?:c etait|c est|etait|est) (?:du )?n importe quoi|not what i (?:asked|meant)|"
@@ -557,6 +565,8 @@ def _marker(text: str) -> tuple[Kind, str] | None:
     )
     for pattern, kind in phrases:
         if said := pattern.search(joined):
+            if kind == "complaint" and any(w in _ASKING for w in around(said).split()):
+                return None  # "c koi deepseek en fait, g pas suivi": lost, and asking
             return kind, around(said)
     if any(w in _ASKING for w in found):
         return None

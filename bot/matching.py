@@ -74,7 +74,7 @@ FR_STOP = _wordset(
     emploient employer employons employez principalement surtout essentiellement globalement
     temps prend prends prendre prennent nombre nombres yeux agit agissait texte textes
     jen pourkoi chacun chacune vrai vraie mesure mesurent mesurer curieux curieuse lieu bete
-    kes maniere manieres
+    kes maniere manieres suivi suivre
     """
 )
 EN_STOP = _wordset(
@@ -105,7 +105,8 @@ EN_STOP = _wordset(
     show shows showed showing shown tbh ngl imo imho whether likes liked bout such text texts
     random came taking frm true real wich wht whos measure measures measured never once other
     whi one type types hw dat
-    others start started starting starts raise raised raises raising total
+    others start started starting starts raise raised raises raising total haha hahaha hihi
+    hehe mdr ptdr rofl
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -144,6 +145,7 @@ _EN_MARKERS = _wordset(
     hiya morning evening gotta gonna wanna cya go awake anybody anyone someone home buddy
     sir purpose name worries ttyl catch bunch lol interesting wow seriously nope yep yup
     happy monday tuesday wednesday thursday friday saturday sunday weekend knock peace
+    whatever funny lmao
     """
 )
 
@@ -391,9 +393,19 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:market shares?|parts? de marche)\b", "marketshare"),
         # "A steal" is a bargain; stealing data is a question the article does not answer.
         (r"\b(?:a|such a|what a|real|total) steal\b", "cheap"),
+        # "Whose commentary…", "de qui vient l'analyse…": who wrote it, its author.
+        (
+            r"\bwhose(?= (?:\w+ )?(?:commentary|post|piece|op ed|oped|comment|take)\b)|"
+            r"\bde qui (?:vient|viennent|provient|est|emane)(?= (?:le|l|la|cette|ce)\b)",
+            "author",
+        ),
+        # "De quelle façon…", "la façon dont…": the method.
+        (r"\b(?:de quelle|la|sa|leur) facon(?= (?:dont|de|d|deepseek|ils|elle))", "methode"),
         # "The eu" is the EU (lower case, "eu" is French for "had"); "inscrits" are users.
         (r"\bthe eu\b", "the ue"),
         (r"\binscrits\b", "utilisateurs"),
+        # An API key is an account matter, not R1's price.
+        (r"\bapi keys?\b|\bcles? (?:d )?api\b", "apikey"),
         # "Chat GPT" is ChatGPT, not a chat and a GPT.
         (r"\bchat[ -]gpt\b", "chatgpt"),
         # "2,2 $, c'est quoi ce chiffre ?": beside a number, "chiffre" is that number, not
@@ -649,7 +661,8 @@ _WHEN = re.compile(
     r"\bwhen (?:was|were|did|does|do|is|are|has|have|will|would)\b|"
     r"\bquand (?:est|a|ont|sont|etait|avait|va|vont|sera|deepseek)\b|"
     r"\b(?:c est quand|depuis quand|since when|since what|depuis combien|for how long|how long ago|"
-    r"(?:what|which|quelle|en quelle|a quelle|de quelle) (?:year|annee|date|day|month|jour|mois)|"
+    r"(?:what|which|quel|quelle|en quel|en quelle|a quel|a quelle|de quelle) "
+    r"(?:year|annee|date|day|month|jour|mois)|"
     r"how old|quel age|launch date|release date|how long (?:did|does|will|would|has|have|is|was)|"
     r"(?:en )?combien de temps|"
     r"date (?:de|d) (?:creation|lancement|sortie|fondation|naissance))\b"

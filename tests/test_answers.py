@@ -160,6 +160,9 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "deepseek a combien d'inscrits dans le monde",  # its users, not "s'inscrit dans"
         "is the house ban going to become a law",
         "nb de téléchargements de DeepSeek au total ?",  # a count the article never gives
+        "le modèle R1 a été lancé quel jour exactement",  # "recently", no day
+        "la boîte deepseek a son QG dans quelle province chinoise",
+        "how do i get a deepseek api key",  # an account matter, not R1's price
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -333,6 +336,12 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("hein ? j'ai pas suivi là", "j'ai rien compris"),
         ("quelqu'un tape les réponses ou c'est un programme ?", "qui es-tu ?"),
         ("how's your tuesday treating you, bot friend", "how are you?"),
+        ("haha ok whatever", "got it"),
+        ("bon j'éteins, dors bien petit bot", "au revoir"),
+        ("c'est un humain qui tape tes réponses ou t'es programmé", "qui es-tu ?"),
+        ("you're honestly way smarter than i expected", "thanks"),
+        ("hope the rest of your tuesday is great", "bye"),
+        ("j'ai pas tout suivi là, tu m'as perdu", "j'ai rien compris"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
@@ -539,6 +548,10 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("2.2$ c quoi ce chiffre", "r1_pricing"),
         ("d'où viennent les chiffres de l'article ?", "china_academy_industrial_internet"),
         ("app store ranking deepseek vs chat gpt", "app_store_ranking"),  # ChatGPT
+        ("whose commentary gives the three explanations for american unease", "yuyuan_tantian"),
+        ("de quelle façon deepseek forme ses modèles d'ia", "training_strategy"),  # its method
+        ("c koi deepseek en fait, g pas suivi", "deepseek_overview"),  # lost, and asking
+        ("haha, how much is r1?", "r1_pricing"),
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(
