@@ -404,6 +404,11 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # "The eu" is the EU (lower case, "eu" is French for "had"); "inscrits" are users.
         (r"\bthe eu\b", "the ue"),
         (r"\binscrits\b", "utilisateurs"),
+        # Which model is faster is a question of speed, not of price.
+        (
+            r"\b(?:plus|moins) (?:rapides?|lente?s?) que\b|\b(?:faster|slower|quicker) than\b",
+            "speed",
+        ),
         # An API key is an account matter, not R1's price.
         (r"\bapi keys?\b|\bcles? (?:d )?api\b", "apikey"),
         # "Chat GPT" is ChatGPT, not a chat and a GPT.
@@ -466,7 +471,10 @@ _BY_CONTEXT: tuple[
         None,
     ),
     (
-        re.compile(r"\b(?:owners?|owns|owned|ownership|proprietaires?|appartient|appartenant)\b"),
+        re.compile(
+            r"\b(?:owners?|owns|owned|ownership|proprietaires?|appartient|appartenant|"
+            r"possede|possedent)\b"
+        ),
         ((_YUYUAN, "affiliated"), (_META, "meta")),
         "proprietaire",
     ),

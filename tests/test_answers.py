@@ -163,6 +163,8 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "le modèle R1 a été lancé quel jour exactement",  # "recently", no day
         "la boîte deepseek a son QG dans quelle province chinoise",
         "how do i get a deepseek api key",  # an account matter, not R1's price
+        "r1 est-il plus rapide que o1",  # speed, not price
+        "qui possède china media group",
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
