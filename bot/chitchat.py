@@ -228,7 +228,8 @@ _ABOUT_CUES = frozenset(
         "summarise sum gist nutshell sujet sujets topic topics subject story theme themes "
         "covers cover traite main principal principale essentiel mots words bref brief "
         "overview apercu idee quick rapide 2 3 tldr tl dr news lire hurry presse point missed "
-        "rate phrase phrases sentence sentences une one line lines ligne lignes storyline"
+        "rate phrase phrases sentence sentences une one line lines ligne lignes storyline general "
+        "generale"
     )
 )
 """Words that ask what the article says as a whole ("le sujet en deux mots", "the gist")."""

@@ -602,6 +602,7 @@ def test_a_question_about_the_bot_is_never_a_fact(engine: Engine) -> None:
         # The gist asked for, around words no fact uses.
         ("tldr de l'article ? j'ai la flemme de tout lire", "fr"),
         ("résume-moi vite fait le sujet de ce papier stp, j'ai pas le temps", "fr"),
+        ("l'idée générale de l'article, vite fait ?", "fr"),
     ],
 )
 def test_what_the_article_is_about_gets_its_entry_and_summary(
