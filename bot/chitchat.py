@@ -246,7 +246,7 @@ def _article_spelt(text: str) -> str:
 _GIST_CUES = frozenset(
     tokens(
         "resume resumer summary summarize summarise gist nutshell sujet topic subject story "
-        "storyline main essentiel overview apercu tldr"
+        "storyline main essentiel overview apercu tldr general generale"
     )
 )
 """Words that alone ask for the article's gist, whatever else is said around them."""
