@@ -356,6 +356,7 @@ def classify(text: str) -> Kind | None:
         return None  # "de quoi parle l'article ?" asks about the article, not about us
     if re.search(
         r"\b(?:ca va|comment vas|comment allez|how are|how r (?:u|you)|how s it|how is it|"
+        r"(?:how s|how is|hope) (?:your|ur) (?:day|week|evening|morning|afternoon)|"
         r"quoi de neuf|tu vas bien|vous allez bien|(?:you re|you are) (?:doing )?well)\b",
         joined,
     ):
@@ -449,7 +450,7 @@ _HOW_ARE_YOU = re.compile(
     r"ca gaze|(?:ta|la|votre) journee se passe|se passe bien|quoi de (?:neuf|9|beau)|"
     r"(?:what s|whats) (?:new|good)(?: with (?:you|u))?|how have you been|"
     r"(?:your|ur) day(?: s| has| is)? (?:going|been)(?: so far)?|"
-    r"how s (?:your|ur) (?:\w+ )?(?:treating (?:you|u)|going)|ca roule|bien ou bien|"
+    r"how s (?:your|ur) (?:\w+ )?(?:treating (?:you|u)|going(?: so far)?)|ca roule|bien ou bien|"
     r"(?:tu t|vous vous) ennuie(?:s|z)? pas)\b"
 )
 _FOR_THE_HELP = (

@@ -393,6 +393,16 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:market shares?|parts? de marche)\b", "marketshare"),
         # "A steal" is a bargain; stealing data is a question the article does not answer.
         (r"\b(?:a|such a|what a|real|total) steal\b", "cheap"),
+        # "Who is behind it", "qui se cache derrière ce nom": who made it, not a gap behind
+        # someone; the "far east" is Asia, not a distance.
+        (
+            r"\b(?:who s|who is|who are|who|qui est|qui sont|c est qui|qui se cache(?:nt)?|"
+            r"se cache(?:nt)?|qui(?: meme)?) (?:really |vraiment |exactly |exactement )?"
+            r"(?:derriere|behind)\b",
+            "author",
+        ),
+        (r"\bfar east\b", "asia"),
+        (r"\b(?:so|thus) far\b", " "),
         # "Whose commentary…", "de qui vient l'analyse…": who wrote it, its author.
         (
             r"\bwhose(?= (?:\w+ )?(?:commentary|post|piece|op ed|oped|comment|take)\b)|"

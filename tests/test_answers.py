@@ -343,6 +343,7 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("c'est un humain qui tape tes réponses ou t'es programmé", "qui es-tu ?"),
         ("you're honestly way smarter than i expected", "thanks"),
         ("hope the rest of your tuesday is great", "bye"),
+        ("how's your day going so far", "how are you?"),  # "so far" is no distance
         ("j'ai pas tout suivi là, tu m'as perdu", "j'ai rien compris"),
     ],
 )
@@ -554,6 +555,9 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("de quelle façon deepseek forme ses modèles d'ia", "training_strategy"),  # its method
         ("c koi deepseek en fait, g pas suivi", "deepseek_overview"),  # lost, and asking
         ("haha, how much is r1?", "r1_pricing"),
+        ("who is really behind yuyuan tantian?", "yuyuan_tantian"),  # its author, not a gap
+        ("la chine est-elle encore loin derrière en ia ?", "capability_gap"),  # a gap
+        ("did my tech portfolio just get hammered by the chinese app", "tech_stocks_fall"),
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(

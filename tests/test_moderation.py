@@ -154,12 +154,20 @@ def test_lint_reports_a_variant_that_an_off_topic_word_declines(tmp_path: Path) 
 
 
 def test_lint_exclusion_is_leave_one_out(engine: Engine) -> None:
-    """Without exclusion every variant would trivially match itself."""
+    """The lint asks each variant without it: leaving it out never helps its own entry, and
+    most variants then lose their perfect match (as in the index they match themselves)."""
     index = engine.index
-    for v in range(0, len(index.variant_docs), 25):
+    every = len(index.keys)
+    sampled = range(0, len(index.variant_docs), 25)
+    lowered = 0
+    for v in sampled:
         doc = index.variant_docs[v]
-        full = matching.search(doc.text, index)[0]
-        assert full.key == doc.key
-        without = {m.key: m for m in matching.search(doc.text, index, exclude_variant=v)}
-        if doc.key in without:
-            assert without[doc.key].score <= full.score
+        full = {m.key: m for m in matching.search(doc.text, index, limit=every)}
+        left_out = matching.search(doc.text, index, exclude_variant=v, limit=every)
+        without = {m.key: m for m in left_out}
+        if doc.key not in without:
+            lowered += 1
+            continue
+        assert without[doc.key].score <= full[doc.key].score
+        lowered += without[doc.key].similarity < full[doc.key].similarity
+    assert lowered >= len(sampled) // 2
