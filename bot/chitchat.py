@@ -182,8 +182,16 @@ _ABOUT_YOU = re.compile(
     r"a real human|a real person)(?: qui)? (?:tape|ecrit|redige|types|typing|writes|writing) "
     r"(?:les reponses|tes reponses|vos reponses|the answers|these answers|this|ca)|"
     r"(?:explique|expliquez|dis|dites) moi(?: un peu)? ce que (?:tu es|vous etes)|"
+    r"(?:ton|votre|tes|vos|your) (?:createur|createurs|creator|creators|concepteur|concepteurs|"
+    r"maker|makers|developpeur|developer)|qui t a (?:cree|fait|concu|programme)|"
+    r"(?:tu peux|vous pouvez|peux tu|pouvez vous|can you|could you)(?: me)? (?:repondre|parler|"
+    r"ecrire|answer|reply|speak|talk)(?: to me)? (?:en|in) (?:francais|anglais|english|french)|"
+    r"(?:some |an |a )?(?:intern|stagiaire)(?: qui)? (?:typing|writing|answering|tape|ecrit|"
+    r"repond|me repond)|(?:ou|or) (?:un|une|an|a) (?:stagiaire|intern)|"
     r"(?:sur|de) quels? (?:genres? de |types? de |sortes? de )?(?:sujets|themes)|"
     r"(?:which|what)(?: kinds? of| sorts? of| types? of)? (?:topics|subjects)|"
+    r"(?:tes|vos|your) (?:capacites|capabilities|abilities|fonctionnalites|features|limites|"
+    r"limits)|"
     r"tu sais faire quoi|que sais tu faire|(?:your|tes|vos) (?:skills|"
     r"competences)|what are you good (?:at|for)|any good for|a quoi tu sers|tu sors d ou|"
     r"d ou tu sors|where (?:are you|do you come) from|"
@@ -428,6 +436,7 @@ _LEAVING = re.compile(
     r"(?:see|catch|talk to) (?:you|u|ya) (?:next time|another time|later)|"
     r"(?:prends|prenez) soin de (?:toi|vous)|a la revoyure|au plaisir|"
     r"(?:dors|dormez) bien|sleep (?:well|tight)|j eteins|"
+    r"talk to (?:you|u|ya) (?:tomorrow|later|soon|next week)|"
     r"hope (?:the rest of )?(?:your|ur) \w+ (?:is|goes|will be|s) "
     r"(?:great|good|nice|lovely|well))\b"
 )
@@ -451,6 +460,7 @@ _HOW_ARE_YOU = re.compile(
     r"(?:what s|whats) (?:new|good)(?: with (?:you|u))?|how have you been|"
     r"(?:your|ur) day(?: s| has| is)? (?:going|been)(?: so far)?|"
     r"how s (?:your|ur) (?:\w+ )?(?:treating (?:you|u)|going(?: so far)?)|ca roule|bien ou bien|"
+    r"la peche|how about (?:you|yours|u)|et (?:toi|vous) (?:ca va|la journee)|"
     r"(?:tu t|vous vous) ennuie(?:s|z)? pas)\b"
 )
 _FOR_THE_HELP = (
@@ -491,7 +501,8 @@ _THANKS_PHRASE = re.compile(
 _YOUR_REPLY = r"(?:ta|votre|cette|your|that|this|the) (?:reponse|reply|answer|response)"
 _COMPLAINT_PHRASE = re.compile(
     rf"\b(?:(?:ca|{_YOUR_REPLY}|tu) (?:ne )?m (?:aide|aides|a aide|avance) (?:pas|en rien)|"
-    rf"(?:j ai |j )?rien compris(?: (?:a|de) {_YOUR_REPLY})?|je (?:ne )?comprends rien|"
+    rf"(?:j ai |j )?rien compris(?: (?:a|de) {_YOUR_REPLY})?|"
+    r"je (?:ne )?comprends rien(?: (?:a|de|dans) (?:tes|vos|ta|votre|ces|cette) reponses?)?|"
     r"(?:j ai |j )?pas (?:tout )?(?:suivi|capte|pige)(?: la)?$|i (?:m )?(?:lost|confused) you|"
     r"(?:tu m as|vous m avez) (?:perdu|perdue)|you (?:lost|confused) me|"
     r"(?:j ai |j )?pas(?: du tout)? (?:compris|capte|pige) ce que (?:tu m as|vous m avez) "
@@ -512,7 +523,9 @@ _COMPLAINT_PHRASE = re.compile(
     r"(?:completement |vraiment |totalement )?a cote de la plaque|(?:completement )?hors sujet|"
     r"(?:way |totally |completely )?off the mark|(?:way |totally |completely )?off topic|"
     rf"(?:(?:{_YOUR_REPLY}|you|it)(?: just)? )?(?:made|makes) (?:zero|no|0) sense|"
-    rf"{_YOUR_REPLY} (?:est |is )?(?:nulle|nul|bad|wrong|fausse|faux|useless|inutile))\b"
+    rf"{_YOUR_REPLY} (?:est |is )?(?:nulle|nul|bad|wrong|fausse|faux|useless|inutile)|"
+    rf"{_YOUR_REPLY} (?:n )?(?:etait|est|was|is|m a|m as)(?: vraiment| really)*(?: pas| not)"
+    r"(?: vraiment| really| du tout| tres| very)* (?:claire?|clear|aide|helpful|utile))\b"
 )
 """A user telling us an answer did not help: an apology and a way forward, not a fact."""
 _ROGER = re.compile(

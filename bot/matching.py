@@ -403,6 +403,24 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"\bfar east\b", "asia"),
         (r"\b(?:so|thus) far\b", " "),
+        # "Who published the commentary?", "posted by which account": its author.
+        (
+            r"\b(?:who|qui a|qui) (?:published|posted|wrote|authored|publie|poste|ecrit|redige|"
+            r"signe)\b|\b(?:posted|published|written|publie|ecrit|redige) (?:by|par)\b",
+            "author",
+        ),
+        # "How is China Media Group funded?": who pays for it, not what countries invest.
+        (r"\bhow (is|are|was|were) ((?:\w+ ){1,4})(?:funded|financed)\b", r"how \1 \2fundraising"),
+        # "How big is the team", "number of engineers": a headcount the article never gives.
+        (
+            r"\b(?:how (?:big|large) is|size of|taille de) (?:the |l |son |their |its )?"
+            r"(?:deepseek s? )?(?:team|equipe|staff|workforce)\b|"
+            r"\b(?:number of|how many) (?:engineers|employees|staff|researchers)\b|"
+            r"\bnombre d (?:ingenieurs|employes|salaries|chercheurs)\b",
+            "headcount",
+        ),
+        # A model's weights ("les poids du modèle"), not "faire le poids" (to measure up).
+        (r"\bpoids (?:du|des|de) (?:modele|modeles|reseau|r1|deepseek)\b", "weights"),
         # "Whose commentary…", "de qui vient l'analyse…": who wrote it, its author.
         (
             r"\bwhose(?= (?:\w+ )?(?:commentary|post|piece|op ed|oped|comment|take)\b)|"

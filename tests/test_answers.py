@@ -165,6 +165,9 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "how do i get a deepseek api key",  # an account matter, not R1's price
         "r1 est-il plus rapide que o1",  # speed, not price
         "qui possède china media group",
+        "how is china media group funded",  # not what countries invest in AI
+        "how big is the deepseek team, number of engineers",
+        "peut-on télécharger les poids du modèle deepseek gratuitement",  # not the App Store
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -344,6 +347,14 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("you're honestly way smarter than i expected", "thanks"),
         ("hope the rest of your tuesday is great", "bye"),
         ("how's your day going so far", "how are you?"),  # "so far" is no distance
+        ("je comprends rien à tes réponses", "j'ai rien compris"),  # not Trump's reaction
+        ("ta réponse était pas claire du tout", "j'ai rien compris"),
+        ("ta réponse était claire, merci", "merci"),
+        ("quelles sont tes capacités en fait", "qui es-tu ?"),  # not the capability gap
+        ("c'est qui ton créateur ?", "qui es-tu ?"),
+        ("attends, c'est une IA ou un stagiaire qui me répond ?", "qui es-tu ?"),
+        ("talk to you tomorrow", "bye"),
+        ("la pêche aujourd'hui mon petit bot ?", "ça va ?"),
         ("j'ai pas tout suivi là, tu m'as perdu", "j'ai rien compris"),
     ],
 )
@@ -558,6 +569,8 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("who is really behind yuyuan tantian?", "yuyuan_tantian"),  # its author, not a gap
         ("la chine est-elle encore loin derrière en ia ?", "capability_gap"),  # a gap
         ("did my tech portfolio just get hammered by the chinese app", "tech_stocks_fall"),
+        ("who published the commentary listing the three reasons", "yuyuan_tantian"),
+        ("le modèle llama fait-il le poids face à deepseek ?", "meta_llama"),  # measures up
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(
