@@ -348,10 +348,16 @@ def lint(engine: Engine) -> LintReport:
         )
     listed = {tok: word for word in reversed(engine.kb.off_topic) for tok in matching.tokens(word)}
     declined = tuple(
-        Declined(doc.key, doc.text, word, listed[tok])
+        Declined(doc.key, doc.text, _word_of(doc.text, tok), listed[tok])
         for doc in index.variant_docs
-        for word in dict.fromkeys(matching.words(doc.text))
-        for tok in matching.tokens(word)
-        if tok in listed
+        for tok in dict.fromkeys(matching.tokens(doc.text))
+        if tok in listed and tok not in matching.about_the_asker(doc.text)
     )
     return LintReport(tuple(findings), len(index.variant_docs), declined)
+
+
+def _word_of(text: str, token: str) -> str:
+    """The word of `text` a token comes from. The whole text is tokenized, as search does: a
+    word's meaning may depend on its neighbours ("fondée sur" is no founding), and who is
+    asking ("je suis pharmacienne à Lyon") counts for nothing."""
+    return next((w for w in matching.words(text) if token in matching.tokens(w)), token)

@@ -153,6 +153,17 @@ def test_lint_reports_a_variant_that_an_off_topic_word_declines(tmp_path: Path) 
     assert out.strip().endswith("1 variant(s) using an off-topic word.")
 
 
+def test_lint_reads_a_variant_whole_as_search_does(tmp_path: Path) -> None:
+    # "Fondée sur" is "based on", "fondée" alone is founded; a town the writer lives in is
+    # about who is asking. Search declines neither, so the lint reports neither.
+    text = LINT_BASE.replace("entries:", "off_topic: [fondée, lyon]\nentries:").replace(
+        '"tarif r1"', '"tarif r1, une info fondée sur quoi ? je suis pharmacienne à Lyon"'
+    )
+    _, out = lint_file(tmp_path, text)
+    assert "off-topic:" not in out
+    assert out.strip().endswith("0 variant(s) using an off-topic word.")
+
+
 def test_lint_exclusion_is_leave_one_out(engine: Engine) -> None:
     """The lint asks each variant without it: leaving it out never helps its own entry, and
     most variants then lose their perfect match (as in the index they match themselves)."""
