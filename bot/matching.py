@@ -419,6 +419,15 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"\bnombre d (?:ingenieurs|employes|salaries|chercheurs)\b",
             "headcount",
         ),
+        # Idioms: "losing sleep" is worry, "lose value" a fall, "broke the story" reported it;
+        # "new benchmarks" are the new standards; "I feel lost", "j'ai raté un épisode" ask
+        # nothing.
+        (r"\blos(?:e|es|ing|t) sleep\b", "worried"),
+        (r"\blos(?:e|es|ing|t) (?:value|money|ground)\b", "fell"),
+        (r"\bbr(?:oke|eak|eaks|eaking) (?:the )?(?:story|news)\b", "reported"),
+        (r"\bnew benchmarks?\b", "new standards"),
+        (r"\bfeel (?:(?:so|kinda|totally|a bit|completely|pretty) )?lost\b", " "),
+        (r"\b(?:j ai |j )?rate (?:un|des) episodes?\b", " "),
         # A model's weights ("les poids du modèle"), not "faire le poids" (to measure up).
         (r"\bpoids (?:du|des|de) (?:modele|modeles|reseau|r1|deepseek)\b", "weights"),
         # "Whose commentary…", "de qui vient l'analyse…": who wrote it, its author.

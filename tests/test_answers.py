@@ -571,6 +571,13 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("did my tech portfolio just get hammered by the chinese app", "tech_stocks_fall"),
         ("who published the commentary listing the three reasons", "yuyuan_tantian"),
         ("le modèle llama fait-il le poids face à deepseek ?", "meta_llama"),  # measures up
+        # Idioms read as what they mean.
+        ("why are americans losing sleep over deepseek", "us_concern_reasons"),
+        ("did us tech names lose value because of this", "tech_stocks_fall"),
+        ("which outlet broke the story about congress and deepseek", "house_ban"),
+        ("is deepseek setting new benchmarks for efficiency", "ai_landscape"),
+        ("is deepseek upending conventional ai business models", "ai_landscape"),
+        ("deepseek kézako, j'ai raté un épisode", "deepseek_overview"),
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(
