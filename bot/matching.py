@@ -523,8 +523,15 @@ owner (DeepSeek's) is a question the article does not answer."""
 
 
 def words(text: str) -> list[str]:
-    """Folded surface words, stop words included: what language detection looks at."""
+    """Folded words, stop words included, with phrases read in context (`_REWRITES`): what
+    small talk and the decision look at."""
     return list(_words_once(text))
+
+
+@lru_cache(maxsize=1 << 12)
+def _as_typed(text: str) -> tuple[str, ...]:
+    """Folded words as typed, no phrase rewritten: the evidence of a message's language."""
+    return tuple(_TOKEN.findall(_PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))))
 
 
 @lru_cache(maxsize=1 << 12)
@@ -670,7 +677,7 @@ def detect_language(text: str, lexicon: dict[str, Lang] | None = None) -> Lang |
         fr += 1.0
     if re.search(r"\w['’](?:s|t|re|ve|ll|m|d)\b", text.casefold()):
         en += 1.0
-    for word in words(text):
+    for word in _as_typed(text):  # before rewrites: "who founded" is English, "founder" not
         fr += word in _FR_MARKERS
         en += word in _EN_MARKERS
         if lexicon is not None:

@@ -49,6 +49,11 @@ def test_tokens_never_fail_on_odd_input() -> None:
         ("what did trump say", "en"),
         ("pourquoi les us flippent", "fr"),
         ("why are americans worried", "en"),
+        # Phrases read in context ("who founded" is a founder, "good morning" one greeting)
+        # are still the writer's words for the language.
+        ("Who founded DeepSeek?", "en"),
+        ("good morning", "en"),
+        ("how many people use deepseek daily", "en"),
     ],
 )
 def test_language_detection(text: str, lang: str) -> None:
