@@ -74,7 +74,7 @@ FR_STOP = _wordset(
     emploient employer employons employez principalement surtout essentiellement globalement
     temps prend prends prendre prennent nombre nombres yeux agit agissait texte textes
     jen pourkoi chacun chacune vrai vraie mesure mesurent mesurer curieux curieuse lieu bete
-    kes maniere manieres suivi suivre
+    kes maniere manieres suivi suivre autrement
     """
 )
 EN_STOP = _wordset(
@@ -428,6 +428,14 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bnew benchmarks?\b", "new standards"),
         (r"\bfeel (?:(?:so|kinda|totally|a bit|completely|pretty) )?lost\b", " "),
         (r"\b(?:j ai |j )?rate (?:un|des) episodes?\b", " "),
+        # Where conversations are kept is storage, not computing power.
+        (
+            r"\b(?:kept|stored|hosted|stockees?|hebergees?|conservees?) (?:on|in|sur|dans) "
+            r"(?:des |les |the |their |leurs )?(?:servers|serveurs|datacenters|data centers)\b",
+            "stockage",
+        ),
+        # Data centres are computing power (the article: OpenAI relies on massive compute).
+        (r"\bdata ?cent(?:er|re)s?\b|\bcentres? de donnees\b", "datacenters"),
         # A model's weights ("les poids du modèle"), not "faire le poids" (to measure up).
         (r"\bpoids (?:du|des|de) (?:modele|modeles|reseau|r1|deepseek)\b", "weights"),
         # "Whose commentary…", "de qui vient l'analyse…": who wrote it, its author.
@@ -459,7 +467,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # "Which GPUs" asks for the chips themselves, which the article never names.
         (
             r"\b(?:which|what|quels?|quelles?)(?: (?:kind|type|sort|brand|model)s?(?: of| de))? "
-            r"(?:gpus?|puces|chips|cartes graphiques)\b",
+            r"(?:gpus?|puces|chips|cartes graphiques|hardware|materiel|servers|serveurs)\b",
             "chips",
         ),
         # "Its chief executive" is its boss (its CEO, whom the article never names).

@@ -168,6 +168,8 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "how is china media group funded",  # not what countries invest in AI
         "how big is the deepseek team, number of engineers",
         "peut-on télécharger les poids du modèle deepseek gratuitement",  # not the App Store
+        "what hardware did deepseek use to train r1",  # which servers, never named
+        "are my chats with deepseek kept on servers in china",  # storage, not compute
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -578,6 +580,12 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("is deepseek setting new benchmarks for efficiency", "ai_landscape"),
         ("is deepseek upending conventional ai business models", "ai_landscape"),
         ("deepseek kézako, j'ai raté un épisode", "deepseek_overview"),
+        # Servers and data centres are the computing power OpenAI relies on.
+        ("does deepseek need gigantic data centres like the american labs", "training_strategy"),
+        (
+            "deepseek a besoin d'autant de serveurs qu'openai pour s'entraîner ?",
+            "training_strategy",
+        ),
     ],
 )
 def test_everyday_ways_of_naming_things_find_the_fact(
