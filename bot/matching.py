@@ -145,7 +145,7 @@ _EN_MARKERS = _wordset(
     hiya morning evening gotta gonna wanna cya go awake anybody anyone someone home buddy
     sir purpose name worries ttyl catch bunch lol interesting wow seriously nope yep yup
     happy monday tuesday wednesday thursday friday saturday sunday weekend knock peace
-    whatever funny lmao
+    whatever funny lmao sorry wrong
     """
 )
 
@@ -453,6 +453,19 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (
             r"\b(?:plus|moins) (?:rapides?|lente?s?) que\b|\b(?:faster|slower|quicker) than\b",
             "speed",
+        ),
+        # A third place the article never gives ("who's number three after the US and China").
+        (
+            r"\b(?:number (?:three|3)|(?:third|3rd|3e|troisieme) (?:place|rang|position|largest|"
+            r"biggest|plus gros)|arrive (?:en )?(?:3e|troisieme)|who s third|"
+            r"qui est (?:3e|troisieme))\b",
+            "thirdplace",
+        ),
+        # Tokens in a prompt, input or output tokens: limits and tariffs the article never gives.
+        (
+            r"\b(?:in|per|par|dans) (?:one|a|un) prompt\b|\b(?:input|output|d entree|de sortie) "
+            r"(?:tokens|jetons)\b|\b(?:tokens|jetons) (?:d entree|de sortie|input|output)\b",
+            "contextwindow",
         ),
         # An API key is an account matter, not R1's price.
         (r"\bapi keys?\b|\bcles? (?:d )?api\b", "apikey"),

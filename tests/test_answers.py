@@ -170,6 +170,9 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "peut-on télécharger les poids du modèle deepseek gratuitement",  # not the App Store
         "what hardware did deepseek use to train r1",  # which servers, never named
         "are my chats with deepseek kept on servers in china",  # storage, not compute
+        "after the us and china, who's number three for ai money",  # no third place given
+        "how many tokens can r1 handle in one prompt",  # a limit, not a price
+        "deepseek v3 api pricing per million input tokens?",
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -357,6 +360,12 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("attends, c'est une IA ou un stagiaire qui me répond ?", "qui es-tu ?"),
         ("talk to you tomorrow", "bye"),
         ("la pêche aujourd'hui mon petit bot ?", "ça va ?"),
+        ("good evening from montreal", "hello"),  # not Yuyuan Tantian's "evening"
+        ("tu sais répondre à quel genre de questions au juste ?", "qui es-tu ?"),
+        ("hold on, what exactly am I talking to?", "who are you?"),
+        ("sorry, wrong chat", "bye"),
+        ("ugh, you totally missed the point of my question", "that didn't help"),
+        ("ta réponse m'a embrouillé encore plus", "j'ai rien compris"),
         ("j'ai pas tout suivi là, tu m'as perdu", "j'ai rien compris"),
     ],
 )
