@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -509,29 +509,30 @@ class Engine:
             return ("suggest" if verdict == "answer" else verdict), matches
         if matching.asks_time(question):
             # "When was DeepSeek created?", "combien de temps…": only a fact that says when.
-            return self._among(matches, self._dated.__contains__, words=words)
+            return self._among(matches, self._dated, words=words)
         if matching.asks_quantity(question):
             # "Combien…", "how many…": only a fact that states a number can answer ("how much
             # did it cost to train" is the cost, not the strategy).
-            return self._among(matches, self._counted.__contains__, words=words)
+            return self._among(matches, self._counted, words=words)
         return decide(matches, words=words), matches
 
     @staticmethod
     def _among(
-        matches: list[matching.Match], states: Callable[[str], bool], *, words: int
+        matches: list[matching.Match], able: frozenset[str], *, words: int
     ) -> tuple[Verdict, list[matching.Match]]:
-        """The verdict when only facts that `states` what is asked can answer: they are ranked,
-        and must clear their runner-up, among themselves; the others stay behind as
-        suggestions. Such a fact only wins when it was (nearly) the best match anyway."""
-        counted = [m for m in matches if states(m.key)]
-        if not counted or counted[0].score < matches[0].score - MARGIN:
+        """The verdict when only the `able` facts can answer (those that state a number, or a
+        date): they are ranked, and must clear their runner-up, among themselves; the others
+        stay behind as suggestions. Such a fact only wins when it was (nearly) the best match
+        anyway."""
+        fit = [m for m in matches if m.key in able]
+        if not fit or fit[0].score < matches[0].score - MARGIN:
             verdict = decide(matches, words=words)
             return ("suggest" if verdict == "answer" else verdict), matches
-        rest = [m for m in matches if m not in counted]
-        verdict = decide(counted, words=words)
+        rest = [m for m in matches if m not in fit]
+        verdict = decide(fit, words=words)
         if verdict == "fallback" and decide(matches, words=words) == "suggest":
             verdict = "suggest"
-        return verdict, counted + rest
+        return verdict, fit + rest
 
     def _asks_what_the_subject_is(self, question: str) -> bool:
         """Whether a question names the article's subject and asks nothing the entry that

@@ -469,8 +469,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         # An API key is an account matter, not R1's price.
         (r"\bapi keys?\b|\bcles? (?:d )?api\b", "apikey"),
-        # "Chat GPT" is ChatGPT, not a chat and a GPT.
+        # "Chat GPT" is ChatGPT, "Open AI" OpenAI (not the off-topic "open" of open source).
         (r"\bchat[ -]gpt\b", "chatgpt"),
+        (r"\bopen[ -]ai\b", "openai"),
         # "2,2 $, c'est quoi ce chiffre ?": beside a number, "chiffre" is that number, not
         # the source of the article's figures.
         (r"\bchiffres?\b(?=.*\d)", ""),
@@ -549,17 +550,21 @@ def words(text: str) -> list[str]:
     return list(_words_once(text))
 
 
+def _folded(text: str) -> str:
+    return _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
+
+
 @lru_cache(maxsize=1 << 12)
 def _as_typed(text: str) -> tuple[str, ...]:
     """Folded words as typed, no phrase rewritten: the evidence of a message's language."""
-    return tuple(_TOKEN.findall(_PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))))
+    return tuple(_TOKEN.findall(_folded(text)))
 
 
 @lru_cache(maxsize=1 << 12)
 def _words_once(text: str) -> tuple[str, ...]:
-    """Memoized like `_stable_tokens`: language detection, small talk, the decision and the
-    tokens themselves each ask for a question's words, about ten times a question."""
-    folded = _PER_CENT.sub(" % ", _ELISION.sub(r"\1 ", fold(text)))
+    """Memoized like `_stable_tokens`: small talk, the decision and the tokens themselves each
+    ask for a question's words, about ten times a question."""
+    folded = _folded(text)
     for pattern, replacement in _REWRITES:
         folded = pattern.sub(replacement, folded)
     for word, contexts, elsewhere in _BY_CONTEXT:

@@ -589,6 +589,7 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("is deepseek setting new benchmarks for efficiency", "ai_landscape"),
         ("is deepseek upending conventional ai business models", "ai_landscape"),
         ("deepseek kézako, j'ai raté un épisode", "deepseek_overview"),
+        ("how much did open ai spend on gpt-4", "training_cost"),  # OpenAI, not open source
         # Servers and data centres are the computing power OpenAI relies on.
         ("does deepseek need gigantic data centres like the american labs", "training_strategy"),
         (
