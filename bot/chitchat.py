@@ -30,7 +30,7 @@ _SMALLTALK: dict[Kind, frozenset[str]] = {
         "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr morning "
         "evening allo wesh greetings howdy hii hiii heyy heya helo hellooo bonjoir sup wassup "
         "whatsup salam gm buddy pote again re revoila revoici back retour sir madam madame "
-        "monsieur home awake reveille reveillee dispo online salutations"
+        "monsieur home awake reveille reveillee dispo online salutations dude bro"
     ),
     "thanks": _wordset(
         "merci merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers nice "
@@ -188,7 +188,10 @@ _ABOUT_YOU = re.compile(
     r"(?:ecris|ecrit|parle|parles|ecrire|parler|write|speak|talk|type) (?:en|in) "
     r"(?:francais|anglais|english|french)|"
     r"(?:ton|votre|tes|vos|your) (?:createur|createurs|creator|creators|concepteur|concepteurs|"
-    r"maker|makers|developpeur|developer)|qui t a (?:cree|fait|concu|programme)|"
+    r"maker|makers|developpeur|developer)|qui t a (?:cree|fait|concu|programme|fabrique)|"
+    r"(?:discuter|parler|causer|chatter|chat|talk) (?:en|in) (?:francais|anglais|english|french)|"
+    r"tell me your (?:name|purpose)|(?:are you|r u|es tu|t es)(?: some| a)? (?:kind|sort) of "
+    r"(?:ai|bot|robot|ia)|(?:ton|votre) (?:boulot|travail|job) de (?:bot|robot)|"
     r"(?:tu peux|vous pouvez|peux tu|pouvez vous|can you|could you)(?: me)? (?:repondre|parler|"
     r"ecrire|answer|reply|speak|talk)(?: to me)? (?:en|in) (?:francais|anglais|english|french)|"
     r"(?:some |an |a )?(?:intern|stagiaire)(?: qui)? (?:typing|writing|answering|tape|ecrit|"
@@ -380,8 +383,11 @@ def classify(text: str) -> Kind | None:
         joined,
     ):
         return "who_are_you"
+    for kind in _BY_PRIORITY:  # a word as typed first: "sup" greets, whatever "super" stems to
+        if any(w in _SMALLTALK[kind] for w in found):
+            return kind
     for kind in _BY_PRIORITY:
-        if any(w in _SMALLTALK[kind] or stem(w) in _KIND_STEMS[kind] for w in found):
+        if any(stem(w) in _KIND_STEMS[kind] for w in found):
             return kind
     # Only question words and fillers ("qu'est-ce que tu sais faire ?", "what?"): say what we do.
     return "who_are_you"
@@ -389,7 +395,7 @@ def classify(text: str) -> Kind | None:
 
 _ASKING = _wordset(
     "quoi koi qui quel quelle quels quelles comment pourquoi pk pq combien cb ou quand "
-    "what wat who whom whose how why when where which"
+    "what wat wats whats wut who whom whose how why when where which"
 )
 _MARKERS: dict[Kind, frozenset[str]] = {
     "thanks": _wordset(
@@ -509,11 +515,15 @@ _THANKS_PHRASE = re.compile(
     r"(?:t es|tu es|vous etes) (?:une|un) (?:pepite|perle|crack|champion|championne|genie|ange)|"
     r"(?:brilliant|perfect|parfait|genial|excellent)(?: merci| thanks)?$)\b"
 )
-_YOUR_REPLY = r"(?:ta|votre|cette|your|that|this|the) (?:reponse|reply|answer|response)"
+_YOUR_REPLY = (
+    r"(?:ta|votre|cette|your|that|this|the)(?: (?:derniere|last|precedente|previous))? "
+    r"(?:reponse|reply|answer|response)"
+)
 _COMPLAINT_PHRASE = re.compile(
     rf"\b(?:(?:ca|{_YOUR_REPLY}|tu) (?:ne )?m (?:aide|aides|a aide|avance) (?:pas|en rien)|"
     rf"(?:j ai |j )?rien compris(?: (?:a|de) {_YOUR_REPLY})?|"
     r"je (?:ne )?comprends rien(?: (?:a|de|dans) (?:tes|vos|ta|votre|ces|cette) reponses?)?|"
+    r"tu (?:ne )?comprends (?:rien|pas)|j en ai marre|"
     r"(?:j ai |j )?pas (?:tout )?(?:suivi|capte|pige)(?: la)?$|i (?:m )?(?:lost|confused) you|"
     r"(?:tu m as|vous m avez) (?:perdu|perdue)|you (?:lost|confused) me|"
     r"(?:missed|miss|missing) the point|"
@@ -532,7 +542,7 @@ _COMPLAINT_PHRASE = re.compile(
     r"(?:ta|votre|cette) reponse(?: ne)? sert (?:a|strictement a|vraiment a) rien|"
     r"(?:tes|vos|ces|your|these|those|the) (?:reponses|replies|answers|responses) (?:sont|are)"
     r"(?: vraiment| trop| really| so| pretty| tellement)? (?:nulles|nuls|bad|wrong|fausses|"
-    r"useless|inutiles|terrible|awful|rubbish)|"
+    r"useless|inutiles|terrible|awful|rubbish|pourries|bidons|nazes)|"
     r"(?:t as|tu as|vous avez) (?:mal|pas bien) repondu|"
     r"(?:completement |vraiment |totalement )?a cote de la plaque|(?:completement )?hors sujet|"
     r"(?:way |totally |completely )?off the mark|(?:way |totally |completely )?off topic|"

@@ -106,7 +106,7 @@ EN_STOP = _wordset(
     random came taking frm true real wich wht whos measure measures measured never once other
     whi one type types hw dat
     others start started starting starts raise raised raises raising total haha hahaha hihi
-    hehe mdr ptdr rofl
+    hehe mdr ptdr rofl bro dude
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP
@@ -349,7 +349,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # "Who is in charge of…", "qui dirige…", "the guy running DeepSeek": its boss.
         (
             r"\b(?:in charge|a la tete|(?<=who )runs|(?<=qui )dirige|"
-            r"(?:runs|running|leads|dirige|dirigent|diriger)(?= deepseek))\b",
+            r"(?:runs|running|leads|heads|heading|dirige|dirigent|diriger)(?= deepseek))\b",
             "boss",
         ),
         # "Where is it based?", "basée en Chine ?": where it comes from, not its low ("bas")
@@ -376,6 +376,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"\1\2 fundraising",
         ),
         (
+            r"\b(?:funds|funded|finances|finance|backs|backed|bankrolls) deepseek\b|"
             r"\bdeepseek(?: s)? (?:investors|investisseurs|backers|actionnaires|shareholders)\b|"
             r"\b(?:investors|investisseurs|backers|actionnaires|shareholders) (?:in|of|de|behind) "
             r"deepseek\b",
@@ -389,7 +390,12 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         # ChatGPT's subscription is not what its maker spent on GPT-4; a market share is no
         # share price.
-        (r"\bchatgpt (?:plus|pro|premium)\b", "subscription"),
+        (
+            r"\bchatgpt (?:plus|pro|premium)\b|\bmonthly (?:fee|price|cost|subscription|plan)\b|"
+            r"\b(?:premium|paid|pro) (?:tier|plan|version|offer)\b|\bper month\b|\bpar mois\b|"
+            r"\babonnement (?:mensuel|payant|premium)\b",
+            "subscription",
+        ),
         (r"\b(?:market shares?|parts? de marche)\b", "marketshare"),
         # "A steal" is a bargain; stealing data is a question the article does not answer.
         (r"\b(?:a|such a|what a|real|total) steal\b", "cheap"),
@@ -444,6 +450,14 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"\bde qui (?:vient|viennent|provient|est|emane)(?= (?:le|l|la|cette|ce)\b)",
             "author",
         ),
+        # DeepSeek's offices are its headquarters, not the congressional offices of the ban.
+        (
+            r"\b(?:bureaux|offices|locaux|siege) (?:de|d|of) deepseek\b|"
+            r"\bdeepseek s? (?:offices|hq|headquarters)\b",
+            "headquarters",
+        ),
+        # "In plain words", "en termes simples": how to answer, not what.
+        (r"\b(?:in|en) (?:plain|simple|simples) (?:words|terms|mots|termes)\b", " "),
         # "De quelle façon…", "la façon dont…": the method.
         (r"\b(?:de quelle|la|sa|leur) facon(?= (?:dont|de|d|deepseek|ils|elle))", "methode"),
         # "The eu" is the EU (lower case, "eu" is French for "had"); "inscrits" are users.

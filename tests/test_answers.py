@@ -173,6 +173,10 @@ def test_what_the_subject_is_gets_the_entry_presenting_it(engine: Engine, questi
         "after the us and china, who's number three for ai money",  # no third place given
         "how many tokens can r1 handle in one prompt",  # a limit, not a price
         "deepseek v3 api pricing per million input tokens?",
+        "monthly fee for openai's premium chatgpt tier",  # not GPT-4's training cost
+        "les bureaux de deepseek sont situés où en chine",  # not Congress's offices
+        "name of the person heading deepseek",
+        "what investment firm funds deepseek",
     ],
 )
 def test_what_the_article_does_not_say_about_its_facts_is_not_answered(
@@ -366,6 +370,12 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("sorry, wrong chat", "bye"),
         ("ugh, you totally missed the point of my question", "that didn't help"),
         ("ta réponse m'a embrouillé encore plus", "j'ai rien compris"),
+        ("tes réponses sont pourries", "ta réponse est nulle"),  # not Trump's reaction
+        ("bof ta dernière réponse m'a pas du tout aidé", "j'ai rien compris"),
+        ("qui t'a fabriqué, une entreprise ?", "qui es-tu ?"),
+        ("on peut discuter en français avec toi ?", "qui es-tu ?"),
+        ("r u some kind of ai or an actual guy", "who are you?"),
+        ("sup dude", "hello"),
         ("j'ai pas tout suivi là, tu m'as perdu", "j'ai rien compris"),
     ],
 )
@@ -590,6 +600,8 @@ def test_an_emoji_reaction_gets_a_friendly_word_and_an_empty_message_a_prompt(
         ("is deepseek upending conventional ai business models", "ai_landscape"),
         ("deepseek kézako, j'ai raté un épisode", "deepseek_overview"),
         ("how much did open ai spend on gpt-4", "training_cost"),  # OpenAI, not open source
+        ("tell me in plain words what deepseek does as a business", "deepseek_overview"),
+        ("bro what is deepseek", "deepseek_overview"),
         # Servers and data centres are the computing power OpenAI relies on.
         ("does deepseek need gigantic data centres like the american labs", "training_strategy"),
         (
