@@ -455,9 +455,9 @@ class Engine:
         if talk is not None:
             return Reply(question, "chitchat", lang, t[talk])
         rest = chitchat.about_the_article(question)
-        asker = matching.about_the_asker(question)
         if rest is not None and all(
-            t in asker or matching.resolve(t, self.index) is None for t in rest
+            t in matching.about_the_asker(question) or matching.resolve(t, self.index) is None
+            for t in rest
         ):
             # "tldr de l'article ? j'ai la flemme de tout lire": what the rest says, no fact has.
             return self._about_the_article(question, lang)
