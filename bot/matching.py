@@ -510,6 +510,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 """Surface rewrites, in order, before words are split: phrases that are one word here, and
 words whose meaning depends on their neighbours."""
+_ANY_REWRITE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _REWRITES))
+"""One pass that tells whether any rewrite applies: most texts need none, and a text no
+rewrite matches is left as it is by all of them."""
 _YUYUAN = re.compile(r"\b(?:yuyuan|tantian|compte|account)\b")
 _META = re.compile(r"\b(?:meta|facebook|zuckerberg|zuck|llama|instagram)\b")
 _CITING = re.compile(
@@ -579,8 +582,9 @@ def _words_once(text: str) -> tuple[str, ...]:
     """Memoized like `_stable_tokens`: small talk, the decision and the tokens themselves each
     ask for a question's words, about ten times a question."""
     folded = _folded(text)
-    for pattern, replacement in _REWRITES:
-        folded = pattern.sub(replacement, folded)
+    if _ANY_REWRITE.search(folded):
+        for pattern, replacement in _REWRITES:
+            folded = pattern.sub(replacement, folded)
     for word, contexts, elsewhere in _BY_CONTEXT:
         if word.search(folded):
             meaning = next((m for context, m in contexts if context.search(folded)), elsewhere)
