@@ -199,9 +199,11 @@ _SUFFIXES = (
 
 def fold(text: str) -> str:
     """Lower-case, strip accents, unify quotes, shorten "merciiii": the form comparisons use."""
-    text = unicodedata.normalize("NFKD", text.translate(_QUOTES).casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.replace("œ", "oe").replace("æ", "ae")
+    text = text.translate(_QUOTES).casefold()
+    if not text.isascii():  # plain ASCII has no accent to strip
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = text.replace("œ", "oe").replace("æ", "ae")
     return _REPEATS.sub(r"\1", text)
 
 
@@ -489,7 +491,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # "2,2 $, c'est quoi ce chiffre ?": beside a number, "chiffre" is that number, not
         # the source of the article's figures.
         (r"\bchiffres?\b(?=.*\d)", ""),
-        (r"(\d.*)\bchiffres?\b", r"\1"),
+        (r"\b(\w*\d.*)\bchiffres?\b", r"\1"),
         # "One-off" is one word, so "one" alone ("a Chinese one") is a filler.
         (r"\bone[ -]?offs?\b", "oneoff"),
         # "Which GPUs" asks for the chips themselves, which the article never names.
@@ -510,9 +512,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 """Surface rewrites, in order, before words are split: phrases that are one word here, and
 words whose meaning depends on their neighbours."""
-_ANY_REWRITE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _REWRITES))
+_ANY_REWRITE = re.compile(r"\b(?:" + "|".join(f"(?:{p.pattern})" for p, _ in _REWRITES) + ")")
 """One pass that tells whether any rewrite applies: most texts need none, and a text no
-rewrite matches is left as it is by all of them."""
+rewrite matches is left as it is by all of them. Every rewrite starts at a word boundary, so
+the search tries them only there."""
 _YUYUAN = re.compile(r"\b(?:yuyuan|tantian|compte|account)\b")
 _META = re.compile(r"\b(?:meta|facebook|zuckerberg|zuck|llama|instagram)\b")
 _CITING = re.compile(
