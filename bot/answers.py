@@ -488,7 +488,9 @@ class Engine:
         self, question: str, *, exclude_variant: int | None = None
     ) -> tuple[Verdict, list[matching.Match]]:
         """What to do with a question, and the matches behind the decision."""
-        subject = self._asks_what_the_subject_is(question)
+        when = matching.asks_time(question)
+        # "When did DeepSeek come out?" is no "what is DeepSeek?"
+        subject = not when and self._asks_what_the_subject_is(question)
         matches = matching.search(
             question,
             self.index,
@@ -510,7 +512,7 @@ class Engine:
             # "other than" a fact it names: ask, never assert.
             verdict = decide(matches, words=words)
             return ("suggest" if verdict == "answer" else verdict), matches
-        if matching.asks_time(question):
+        if when:
             # "When was DeepSeek created?", "combien de temps…": only a fact that says when.
             return self._among(matches, self._dated, words=words)
         if matching.asks_quantity(question):
@@ -541,8 +543,8 @@ class Engine:
         """Whether a question names the article's subject and asks nothing the entry that
         presents it (`article.entry`) does not say; who is asking aside."""
         subject, identity = self._subject
-        if not subject or matching.asks_time(question):
-            return False  # "when did DeepSeek come out?" is no "what is DeepSeek?"
+        if not subject:
+            return False
         asker = matching.about_the_asker(question)
         named = False
         for tok in set(matching.tokens(question)) - asker:
