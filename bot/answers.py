@@ -10,6 +10,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -413,8 +414,13 @@ class Engine:
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, path: Path | None = None) -> Engine:
+        phrases = matching.compile_phrases((p.said, p.read_as, p.near) for p in kb.phrases)
+        read = partial(matching.tokens, phrases=phrases)
         index = matching.build_index(
-            _documents(kb), synonyms=matching.synonym_map(kb.synonyms), off_topic=kb.off_topic
+            _documents(kb),
+            synonyms=matching.synonym_map(kb.synonyms, processor=read),
+            off_topic=kb.off_topic,
+            phrases=phrases,
         )
         return cls(kb, index, path)
 
@@ -442,10 +448,17 @@ class Engine:
     def ask(self, question: str, *, lang_hint: Lang | None = None) -> Reply:
         lang = self.language(question, lang_hint)
         t = _TEXTS[lang]
-        emoji = chitchat.classify(question) if not matching.words(question) else None
+        emoji = (
+            chitchat.classify(question)
+            if not matching.words(question, self.index.phrases)
+            else None
+        )
         if emoji is not None:
             return Reply(question, "chitchat", lang, t[emoji])
-        if not question.strip() or (not matching.tokens(question) and not matching.words(question)):
+        if not question.strip() or (
+            not matching.tokens(question, self.index.phrases)
+            and not matching.words(question, self.index.phrases)
+        ):
             return Reply(question, "prompt", lang, t["empty"])
         if len(question) > matching.MAX_QUESTION_CHARS:
             return Reply(
@@ -456,7 +469,8 @@ class Engine:
             return Reply(question, "chitchat", lang, t[talk])
         rest = chitchat.about_the_article(question)
         if rest is not None and all(
-            t in matching.about_the_asker(question) or matching.resolve(t, self.index) is None
+            t in matching.about_the_asker(question, self.index.phrases)
+            or matching.resolve(t, self.index) is None
             for t in rest
         ):
             # "tldr de l'article ? j'ai la flemme de tout lire": what the rest says, no fact has.
@@ -488,7 +502,7 @@ class Engine:
         self, question: str, *, exclude_variant: int | None = None
     ) -> tuple[Verdict, list[matching.Match]]:
         """What to do with a question, and the matches behind the decision."""
-        when = matching.asks_time(question)
+        when = matching.asks_time(question, self.index.phrases)
         # "When did DeepSeek come out?" is no "what is DeepSeek?"
         subject = not when and self._asks_what_the_subject_is(question)
         matches = matching.search(
@@ -497,7 +511,7 @@ class Engine:
             exclude_variant=exclude_variant,
             limit=len(self.index.keys) if subject else matching.TOP,
         )
-        words = len(set(matching.tokens(question)))
+        words = len(set(matching.tokens(question, self.index.phrases)))
         if subject:
             # "DeepSeek c'est quoi, une boîte chinoise ?": every word is one the entry that
             # presents the subject uses; others may share them all, it is still what is asked,
@@ -506,7 +520,9 @@ class Engine:
             if first:
                 return "answer", first + [m for m in matches if m.key != first[0].key][:4]
             matches = matches[: matching.TOP]
-        if self._unknown_number(question) or _OTHER_THAN.search(" ".join(matching.words(question))):
+        if self._unknown_number(question) or _OTHER_THAN.search(
+            " ".join(matching.words(question, self.index.phrases))
+        ):
             # "Les 500 milliards ?", "top 10": a number the article never gives is not one of
             # its facts, however well the rest of the question matches; nor is whatever is
             # "other than" a fact it names: ask, never assert.
@@ -515,7 +531,7 @@ class Engine:
         if when:
             # "When was DeepSeek created?", "combien de temps…": only a fact that says when.
             return self._among(matches, self._dated, words=words)
-        if matching.asks_quantity(question):
+        if matching.asks_quantity(question, self.index.phrases):
             # "Combien…", "how many…": only a fact that states a number can answer ("how much
             # did it cost to train" is the cost, not the strategy).
             return self._among(matches, self._counted, words=words)
@@ -545,9 +561,9 @@ class Engine:
         subject, identity = self._subject
         if not subject:
             return False
-        asker = matching.about_the_asker(question)
+        asker = matching.about_the_asker(question, self.index.phrases)
         named = False
-        for tok in set(matching.tokens(question)) - asker:
+        for tok in set(matching.tokens(question, self.index.phrases)) - asker:
             hit = matching.resolve(tok, self.index)
             if hit is None or hit[0] not in identity:
                 return False
@@ -562,7 +578,9 @@ class Engine:
             return frozenset(), frozenset()
 
         def spelt(text: str) -> frozenset[str]:
-            hits = (matching.resolve(t, self.index) for t in matching.tokens(text))
+            hits = (
+                matching.resolve(t, self.index) for t in matching.tokens(text, self.index.phrases)
+            )
             return frozenset(hit[0] for hit in hits if hit is not None and hit[1] == 1.0)
 
         title = spelt(" ".join(self.kb.article.title.get(lang) for lang in LANGS))
@@ -582,7 +600,10 @@ class Engine:
         if marked is None:
             return None
         talk, rest = marked
-        hits = [matching.resolve(tok, self.index) for tok in set(matching.tokens(rest))]
+        hits = [
+            matching.resolve(tok, self.index)
+            for tok in set(matching.tokens(rest, self.index.phrases))
+        ]
         if (matching.OFF_TOPIC, 1.0) in hits:
             return None  # "hi, who founded it"; the phrase's own words may be ("happy friday")
         known = sum(hit is not None and hit[1] == 1.0 for hit in hits)
@@ -591,7 +612,8 @@ class Engine:
     def _says_nothing_we_know(self, question: str) -> bool:
         """Addressed to the bot without one word the knowledge base uses or declines."""
         return chitchat.addresses_the_bot(question) and all(
-            matching.resolve(tok, self.index) is None for tok in matching.tokens(question)
+            matching.resolve(tok, self.index) is None
+            for tok in matching.tokens(question, self.index.phrases)
         )
 
     def _unknown_number(self, question: str) -> bool:
@@ -599,7 +621,7 @@ class Engine:
         appears nowhere in the knowledge base."""
         return any(
             (t[0].isdigit() or _ORDINAL.fullmatch(t)) and t not in self.index.canonical
-            for t in matching.tokens(question)
+            for t in matching.tokens(question, self.index.phrases)
         )
 
     def reply_for(

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import re
+import re._constants as re_constants  # type: ignore[import-not-found]
+import re._parser as re_parser  # type: ignore[import-not-found]
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
@@ -94,6 +104,69 @@ class Article(_Model):
     summary. None: such questions get the title and summary only."""
 
 
+class Phrase(_Model):
+    """Words read as one word of this file before matching: "who is behind it" is its author,
+    not a gap behind someone. Patterns run on every question, so they are checked here."""
+
+    read_as: str
+    said: list[str] = Field(min_length=1)
+    """Regular expressions, matched as whole words on the folded question."""
+    near: list[str] = Field(default_factory=list)
+    """Only when the question also says one of these (the boss *of Meta*)."""
+
+    @field_validator("said", "near")
+    @classmethod
+    def _patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            _check_pattern(pattern)
+        return patterns
+
+    @model_validator(mode="after")
+    def _groups(self) -> Phrase:
+        try:
+            re.compile("|".join(f"(?:{s})" for s in self.said)).sub(self.read_as, "")
+        except re.error as exc:
+            raise ValueError(f"read_as '{self.read_as}': {exc}") from None
+        return self
+
+
+def _check_pattern(pattern: str) -> None:
+    """A pattern that compiles, cannot match nothing (it would be read everywhere), and has no
+    unbounded repetition of a repetition ("(a+)+"), which can take exponential time."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{pattern!r} is not a valid pattern: {exc}") from None
+    if compiled.fullmatch("") is not None:
+        raise ValueError(f"{pattern!r} matches an empty text, so it would be read everywhere")
+    if _nested_repeat(re_parser.parse(pattern), inside=False):
+        raise ValueError(f"{pattern!r} repeats a repetition without bound; it can hang the bot")
+
+
+def _nested_repeat(items: Any, *, inside: bool) -> bool:
+    """Whether a parsed pattern repeats, inside an unbounded repetition, something more than
+    once: the shape of catastrophic backtracking."""
+    for op, arg in items:
+        if op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT):
+            _, high, sub = arg
+            if (inside and high > 1) or _nested_repeat(
+                sub, inside=inside or high == re_constants.MAXREPEAT
+            ):
+                return True
+        elif any(_nested_repeat(part, inside=inside) for part in _subpatterns(arg)):
+            return True
+    return False
+
+
+def _subpatterns(arg: Any) -> Iterator[Any]:
+    """The parsed sub-patterns inside an item's argument (a group, a branch, an assertion)."""
+    if isinstance(arg, re_parser.SubPattern):
+        yield arg
+    elif isinstance(arg, tuple | list):
+        for part in arg:
+            yield from _subpatterns(part)
+
+
 class KnowledgeBase(_Model):
     """A validated knowledge file; `version` is the hash of the bytes it was read from."""
 
@@ -104,6 +177,8 @@ class KnowledgeBase(_Model):
     """Groups of words that mean the same here, in either language; the first names the group."""
     off_topic: list[str] = Field(default_factory=list)
     """Words of questions the article cannot answer ("founder"): they must never match an entry."""
+    phrases: list[Phrase] = Field(default_factory=list)
+    """Phrases read as one word before matching, in order."""
 
     _version: str = PrivateAttr(default="")
 
@@ -277,7 +352,7 @@ def _from_pydantic(err: Any, raw: Any) -> Problem:
     if len(loc) >= 2 and loc[0] == "entries" and isinstance(loc[1], int):
         rest = ".".join(str(p) for p in loc[2:])
         where = _entry_label(raw, loc[1]) + (f", {rest}" if rest else "")
-    message = err["msg"]
+    message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
         message = "is missing"
     elif err["type"] == "extra_forbidden":

@@ -19,7 +19,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Literal
 
 from rapidfuzz import distance, fuzz, process
@@ -318,256 +318,84 @@ def stem(token: str) -> str:
             return token
 
 
-_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+_READING: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), replacement)
     for pattern, replacement in (
         # "start-up", "wake up": one word, so "up" alone ("bringing it up") is a filler.
         (r"\b(start|wake|sign)[ -]?(up)(s?)\b", r"\1\2\3"),
         (r"\bthink[ -]?tanks?\b", "thinktank"),
         (r"\bop[ -]?eds?\b", "oped"),
+        (r"\bone[ -]?offs?\b", "oneoff"),
+        (r"\bdata ?cent(?:er|re)s?\b|\bcentres? de donnees\b", "datacenters"),
         # The White House is the president, not the House of the House ban.
         (r"\b(?:white[ -]?house|maison[ -]?blanche)\b", "whitehouse"),
-        # "GPT-4o" is another model than the article's GPT-4, not GPT-4 and a letter.
-        (r"\b(?:gpt[ -]?)?4o\b|\bgpt[ -]4[ -]o\b", "gpt4o"),
         # "En forme ?" asks how we are; "forme" alone stems like "formation" (training).
         (r"\b(?:en|la|pleine|bonne|grande) forme\b", "enforme"),
         # "Good day, how much is R1?": one greeting word, not "good" and the day Trump spoke.
         (r"\bgood (morning|evening|day|afternoon|night)\b", r"good\1"),
-        # "Has the Chinese president commented?": Xi, whom the article never quotes, not Trump.
-        (
-            r"\b(?:(?:chinese|china ?'?s) (?:president|leader)|"
-            r"(?:president|dirigeant) (?:chinois|de la chine))\b",
-            "xi",
-        ),
         # "Je bosse dans une banque": French slang for working, not the off-topic boss.
         (r"\bboss(?:e|ent|er|ons|ez|ais|ait|aient|ant)\b", "travaille"),
         # "Deepseek stocke mes données": storing data, not the stocks that fell.
         (r"\bstock(?:e|er|ee|ees|es|ent|age|ons|ez)\b", "stockage"),
-        # "Qui a fondé DeepSeek ?" asks for its founders (off-topic), "fonds" are funds, and
-        # "tendance de fond" is neither, though the three share a stem; "fondée sur" is
-        # "based on".
+        # "Qui a fondé DeepSeek ?" asks for its founders, "fonds" are funds, and "tendance de
+        # fond" is neither, though the three share a stem; "fondée sur" is "based on".
         (r"\bfonds\b", "funds"),
         (r"\bfonde(?:e|es|s)?\b(?! sur)", "founded"),
-        # "Who is in charge of…", "qui dirige…", "the guy running DeepSeek": its boss.
-        (
-            r"\b(?:in charge|a la tete|(?<=who )runs|(?<=qui )dirige|"
-            r"(?:runs|running|leads|heads|heading|dirige|dirigent|diriger)(?= deepseek))\b",
-            "boss",
-        ),
-        # "Where is it based?", "basée en Chine ?": where it comes from, not its low ("bas")
-        # price; "based on" is no place.
-        (r"\bbased\b(?! on\b)|\bbasee?s?\b(?= (?:a|en|au|aux|ou|dans)\b|$)", "origine"),
-        # "The guy who started DeepSeek", "qui a créé DeepSeek": its founder, never named.
-        (
-            r"\b(?:who|qui (?:a|l a|ont)) (?:started|created|founded|set up|launched|built|"
-            r"lance|cree|fonde|demarre|monte)"
-            r"(?= (?:deepseek|it|the company|cette (?:boite|entreprise)))",
-            "founder",
-        ),
-        # What DeepSeek raised and who backs it, not what countries invest in AI. "Raised
-        # concerns" is no fundraising, so the money must be named.
-        (
-            r"\b(?:raised?|raising|levee?s?|lever)\b"
-            r"(?=(?: \w+){0,3} (?:funding|funds|money|capital|cash|fonds|argent|capitaux)\b)|"
-            r"\binvest(?:ed|ors?|isseurs?|i) (?:in|dans) deepseek\b",
-            "fundraising",
-        ),
-        (
-            r"\b(funding|money|capital|fonds|argent)((?: \w+){0,3}?) "
-            r"(?:raised?|raising|levee?s?)\b",
-            r"\1\2 fundraising",
-        ),
-        (
-            r"\b(?:funds|funded|finances|finance|backs|backed|bankrolls) deepseek\b|"
-            r"\bdeepseek(?: s)? (?:investors|investisseurs|backers|actionnaires|shareholders)\b|"
-            r"\b(?:investors|investisseurs|backers|actionnaires|shareholders) (?:in|of|de|behind) "
-            r"deepseek\b",
-            "deepseek fundraising",
-        ),
-        # "How many people use it": its users, whom the article never counts; not R1's use.
-        (
-            r"\b(?:how many|combien de|number of|nombre de) "
-            r"(?:people|persons|folks|gens|personnes) (?:use|using|utilisent|utilise)\b",
-            "users",
-        ),
-        # ChatGPT's subscription is not what its maker spent on GPT-4; a market share is no
-        # share price.
-        (
-            r"\bchatgpt (?:plus|pro|premium)\b|\bmonthly (?:fee|price|cost|subscription|plan)\b|"
-            r"\b(?:premium|paid|pro) (?:tier|plan|version|offer)\b|\bper month\b|\bpar mois\b|"
-            r"\babonnement (?:mensuel|payant|premium)\b",
-            "subscription",
-        ),
-        (r"\b(?:market shares?|parts? de marche)\b", "marketshare"),
-        # "A steal" is a bargain; stealing data is a question the article does not answer.
-        (r"\b(?:a|such a|what a|real|total) steal\b", "cheap"),
-        # "Who is behind it", "qui se cache derrière ce nom": who made it, not a gap behind
-        # someone; the "far east" is Asia, not a distance.
-        (
-            r"\b(?:who s|who is|who are|who|qui est|qui sont|c est qui|qui se cache(?:nt)?|"
-            r"se cache(?:nt)?|qui(?: meme)?) (?:really |vraiment |exactly |exactement )?"
-            r"(?:derriere|behind)\b",
-            "author",
-        ),
-        (r"\bfar east\b", "asia"),
-        (r"\b(?:so|thus) far\b", " "),
-        # "Who published the commentary?", "posted by which account": its author.
-        (
-            r"\b(?:who|qui a|qui) (?:published|posted|wrote|authored|publie|poste|ecrit|redige|"
-            r"signe)\b|\b(?:posted|published|written|publie|ecrit|redige) (?:by|par)\b",
-            "author",
-        ),
-        # "How is China Media Group funded?": who pays for it, not what countries invest.
-        (r"\bhow (is|are|was|were) ((?:\w+ ){1,4})(?:funded|financed)\b", r"how \1 \2fundraising"),
-        # "How big is the team", "number of engineers": a headcount the article never gives.
-        (
-            r"\b(?:how (?:big|large) is|size of|taille de) (?:the |l |son |their |its )?"
-            r"(?:deepseek s? )?(?:team|equipe|staff|workforce)\b|"
-            r"\b(?:number of|how many) (?:engineers|employees|staff|researchers)\b|"
-            r"\bnombre d (?:ingenieurs|employes|salaries|chercheurs)\b",
-            "headcount",
-        ),
-        # Idioms: "losing sleep" is worry, "lose value" a fall, "broke the story" reported it;
-        # "new benchmarks" are the new standards; "I feel lost", "j'ai raté un épisode" ask
+        # Fillers: "so far", "I feel lost", "j'ai raté un épisode", "in plain words" ask
         # nothing.
-        (r"\blos(?:e|es|ing|t) sleep\b", "worried"),
-        (r"\blos(?:e|es|ing|t) (?:value|money|ground)\b", "fell"),
-        (r"\bbr(?:oke|eak|eaks|eaking) (?:the )?(?:story|news)\b", "reported"),
-        (r"\bnew benchmarks?\b", "new standards"),
+        (r"\b(?:so|thus) far\b", " "),
         (r"\bfeel (?:(?:so|kinda|totally|a bit|completely|pretty) )?lost\b", " "),
         (r"\b(?:j ai |j )?rate (?:un|des) episodes?\b", " "),
-        # Where conversations are kept is storage, not computing power.
-        (
-            r"\b(?:kept|stored|hosted|stockees?|hebergees?|conservees?) (?:on|in|sur|dans) "
-            r"(?:des |les |the |their |leurs )?(?:servers|serveurs|datacenters|data centers)\b",
-            "stockage",
-        ),
-        # Data centres are computing power (the article: OpenAI relies on massive compute).
-        (r"\bdata ?cent(?:er|re)s?\b|\bcentres? de donnees\b", "datacenters"),
-        # A model's weights ("les poids du modèle"), not "faire le poids" (to measure up).
-        (r"\bpoids (?:du|des|de) (?:modele|modeles|reseau|r1|deepseek)\b", "weights"),
-        # "Whose commentary…", "de qui vient l'analyse…": who wrote it, its author.
-        (
-            r"\bwhose(?= (?:\w+ )?(?:commentary|post|piece|op ed|oped|comment|take)\b)|"
-            r"\bde qui (?:vient|viennent|provient|est|emane)(?= (?:le|l|la|cette|ce)\b)",
-            "author",
-        ),
-        # DeepSeek's offices are its headquarters, not the congressional offices of the ban.
-        (
-            r"\b(?:bureaux|offices|locaux|siege) (?:de|d|of) deepseek\b|"
-            r"\bdeepseek s? (?:offices|hq|headquarters)\b",
-            "headquarters",
-        ),
-        # "In plain words", "en termes simples": how to answer, not what.
         (r"\b(?:in|en) (?:plain|simple|simples) (?:words|terms|mots|termes)\b", " "),
-        # "De quelle façon…", "la façon dont…": the method.
-        (r"\b(?:de quelle|la|sa|leur) facon(?= (?:dont|de|d|deepseek|ils|elle))", "methode"),
-        # "The eu" is the EU (lower case, "eu" is French for "had"); "inscrits" are users.
+        # "The eu" is the EU (lower case, "eu" is French for "had").
         (r"\bthe eu\b", "the ue"),
-        (r"\binscrits\b", "utilisateurs"),
-        # Which model is faster is a question of speed, not of price.
-        (
-            r"\b(?:plus|moins) (?:rapides?|lente?s?) que\b|\b(?:faster|slower|quicker) than\b",
-            "speed",
-        ),
-        # A third place the article never gives ("who's number three after the US and China").
-        (
-            r"\b(?:number (?:three|3)|(?:third|3rd|3e|troisieme) (?:place|rang|position|largest|"
-            r"biggest|plus gros)|arrive (?:en )?(?:3e|troisieme)|who s third|"
-            r"qui est (?:3e|troisieme))\b",
-            "thirdplace",
-        ),
-        # Tokens in a prompt, input or output tokens: limits and tariffs the article never gives.
-        (
-            r"\b(?:in|per|par|dans) (?:one|a|un) prompt\b|\b(?:input|output|d entree|de sortie) "
-            r"(?:tokens|jetons)\b|\b(?:tokens|jetons) (?:d entree|de sortie|input|output)\b",
-            "contextwindow",
-        ),
-        # An API key is an account matter, not R1's price.
-        (r"\bapi keys?\b|\bcles? (?:d )?api\b", "apikey"),
-        # "Chat GPT" is ChatGPT, "Open AI" OpenAI (not the off-topic "open" of open source).
-        (r"\bchat[ -]gpt\b", "chatgpt"),
-        (r"\bopen[ -]ai\b", "openai"),
-        # "2,2 $, c'est quoi ce chiffre ?": beside a number, "chiffre" is that number, not
-        # the source of the article's figures.
+        # "2,2 $, c'est quoi ce chiffre ?": beside a number, "chiffre" is that number.
         (r"\bchiffres?\b(?=.*\d)", ""),
         (r"\b(\w*\d.*)\bchiffres?\b", r"\1"),
-        # "One-off" is one word, so "one" alone ("a Chinese one") is a filler.
-        (r"\bone[ -]?offs?\b", "oneoff"),
-        # "Which GPUs" asks for the chips themselves, which the article never names.
-        (
-            r"\b(?:which|what|quels?|quelles?)(?: (?:kind|type|sort|brand|model)s?(?: of| de))? "
-            r"(?:gpus?|puces|chips|cartes graphiques|hardware|materiel|servers|serveurs)\b",
-            "chips",
-        ),
-        # "Its chief executive" is its boss (its CEO, whom the article never names).
-        (r"\bchief executives?\b", "boss"),
-        # How many tokens R1 reads at once is not what a million of them cost.
-        (
-            r"\b(?:context (?:window|length|size)|fenetre de contexte|longueur de contexte|"
-            r"(?:max|maximum) (?:tokens|jetons)(?: of context| de contexte)?|tokens of context)\b",
-            "contextwindow",
-        ),
     )
 )
-"""Surface rewrites, in order, before words are split: phrases that are one word here, and
-words whose meaning depends on their neighbours."""
-_ANY_REWRITE = re.compile(r"\b(?:" + "|".join(f"(?:{p.pattern})" for p, _ in _REWRITES) + ")")
-"""One pass that tells whether any rewrite applies: most texts need none, and a text no
-rewrite matches is left as it is by all of them. Every rewrite starts at a word boundary, so
-the search tries them only there."""
-_YUYUAN = re.compile(r"\b(?:yuyuan|tantian|compte|account)\b")
-_META = re.compile(r"\b(?:meta|facebook|zuckerberg|zuck|llama|instagram)\b")
-_CITING = re.compile(
-    r"\b(?:cite|cites|citing|quote|quotes|quoting|rel(?:y|ies|ied|ying) on|draws? on|drew on|"
-    r"drawing on|s appuie|appuie|insights?|idees|analyses|research|recherches?|tire (?:ses|les)|"
-    r"provided|supplied|fourni(?:e|es|t)?|get (?:its|their) (?:insights|ideas|data|numbers)|"
-    r"(?:cited|quoted|used|citee?s?|repris|reprises?|utilisee?s?) (?:by|par))\b"
-)
-"""What a commentary does with its source ("whom does Yuyuan Tantian cite?"); being quoted in
-the article ("this outlet quoted in the article") is not it."""
-_BY_CONTEXT: tuple[
-    tuple[re.Pattern[str], tuple[tuple[re.Pattern[str], str], ...], str | None], ...
-] = (
-    (
-        re.compile(r"\b(?:patron|patrons|patronne|boss|bosses|chef|chefs)\b"),
-        (
-            (_META, "dirigeants"),
-            (
-                re.compile(
-                    r"\b(?:usa|us|etats unis|america|amerique|pays|whitehouse|americains)\b"
-                ),
-                "president",
-            ),
-            (_YUYUAN, "affiliated"),
-        ),
-        None,
-    ),
-    (
-        # Whom Yuyuan Tantian cites is the academy: its name then only says which commentary.
-        re.compile(r"\byuyuan(?: tantian)?\b|\btantian\b"),
-        ((_CITING, "commentaire"),),
-        None,
-    ),
-    (
-        re.compile(
-            r"\b(?:owners?|owns|owned|ownership|proprietaires?|appartient|appartenant|"
-            r"possede|possedent)\b"
-        ),
-        ((_YUYUAN, "affiliated"), (_META, "meta")),
-        "proprietaire",
-    ),
-)
-"""Words whose meaning depends on what else the question names, with their meaning elsewhere.
-The boss of Meta is its executives, the boss of the US its president; whoever runs or owns
-Yuyuan Tantian is what it is affiliated with, Instagram's owner is Meta; anyone else's boss or
-owner (DeepSeek's) is a question the article does not answer."""
+"""How French and English are read whatever the knowledge, in order, before words are split:
+compounds that are one word, fillers, words whose meaning depends on their neighbours. What a
+phrase means in one knowledge base is that file's `phrases` (`Phrases`)."""
+_ANY_READING = re.compile(r"\b(?:" + "|".join(f"(?:{p.pattern})" for p, _ in _READING) + ")")
+"""One pass that tells whether any reading rule applies: most texts need none. Every rule
+starts at a word boundary, so the search tries them only there."""
 
 
-def words(text: str) -> list[str]:
-    """Folded words, stop words included, with phrases read in context (`_REWRITES`): what
-    small talk and the decision look at."""
-    return list(_words_once(text))
+def _phrase_pattern(said: Iterable[str]) -> re.Pattern[str]:
+    """One pattern for a phrase rule's spellings, matched as whole words."""
+    return re.compile(r"\b(?:" + "|".join(f"(?:{s})" for s in said) + r")\b")
+
+
+@dataclass(frozen=True, eq=False)
+class Phrases:
+    """A knowledge file's phrase rules, compiled once per version: (pattern, read as, only
+    near). Compared and hashed by identity, so memoized words can be keyed by it cheaply."""
+
+    rules: tuple[tuple[re.Pattern[str], str, re.Pattern[str] | None], ...] = ()
+    any: re.Pattern[str] | None = None
+    """Every rule's pattern in one: most questions say none of them."""
+
+
+def compile_phrases(rules: Iterable[tuple[Sequence[str], str, Sequence[str]]]) -> Phrases:
+    """(spellings, read as, near spellings) in the file's order -> `Phrases`."""
+    compiled = tuple(
+        (_phrase_pattern(said), read_as, _phrase_pattern(near) if near else None)
+        for said, read_as, near in rules
+    )
+    if not compiled:
+        return NO_PHRASES
+    return Phrases(compiled, re.compile("|".join(f"(?:{p.pattern})" for p, _, _ in compiled)))
+
+
+NO_PHRASES = Phrases()
+"""The reading of a text before any knowledge file is known."""
+
+
+def words(text: str, phrases: Phrases = NO_PHRASES) -> list[str]:
+    """Folded words, stop words included, with phrases read in context (`_READING`, then the
+    knowledge file's `phrases`): what small talk and the decision look at."""
+    return list(_words_once(text, phrases))
 
 
 def _folded(text: str) -> str:
@@ -581,38 +409,37 @@ def _as_typed(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1 << 12)
-def _words_once(text: str) -> tuple[str, ...]:
+def _words_once(text: str, phrases: Phrases) -> tuple[str, ...]:
     """Memoized like `_stable_tokens`: small talk, the decision and the tokens themselves each
     ask for a question's words, about ten times a question."""
     folded = _folded(text)
-    if _ANY_REWRITE.search(folded):
-        for pattern, replacement in _REWRITES:
+    if _ANY_READING.search(folded):
+        for pattern, replacement in _READING:
             folded = pattern.sub(replacement, folded)
-    for word, contexts, elsewhere in _BY_CONTEXT:
-        if word.search(folded):
-            meaning = next((m for context, m in contexts if context.search(folded)), elsewhere)
-            if meaning is not None:
-                folded = word.sub(meaning, folded)
+    if phrases.any is not None and phrases.any.search(folded):
+        for pattern, read_as, near in phrases.rules:
+            if near is None or near.search(folded):
+                folded = pattern.sub(read_as, folded)
     return tuple(_numbers_in_words(_TOKEN.findall(folded)))
 
 
-def tokens(text: str) -> list[str]:
+def tokens(text: str, phrases: Phrases = NO_PHRASES) -> list[str]:
     """Content tokens: numbers canonical ("2,2" -> "2.2"), scales named, stop words out, stemmed.
 
     Total and idempotent: `tokens(" ".join(tokens(s))) == tokens(s)` for any string. One pass
     can leave work for the next ("gpt 4.0" -> "gpt 4", "cinqs" -> "cinq"), so passes repeat
     until nothing changes (two or three in practice; bounded anyway).
     """
-    return list(_stable_tokens(text))
+    return list(_stable_tokens(text, phrases))
 
 
 @lru_cache(maxsize=1 << 12)
-def _stable_tokens(text: str) -> tuple[str, ...]:
+def _stable_tokens(text: str, phrases: Phrases) -> tuple[str, ...]:
     """Memoized (a pure function of the text): lint and the engine ask for a question's tokens
     several times, and tokenizing is most of what a question costs."""
-    out = _tokens_once(text)
+    out = _tokens_once(text, phrases)
     for _ in range(8):
-        again = _tokens_once(" ".join(out))
+        again = _tokens_once(" ".join(out), phrases)
         if again == out:
             break
         out = again
@@ -638,9 +465,9 @@ def _content_stop_word(raw: Sequence[str], i: int, upper_us: bool, upper_eu: boo
     return None
 
 
-def _tokens_once(text: str) -> list[str]:
+def _tokens_once(text: str, phrases: Phrases) -> list[str]:
     out: list[str] = []
-    raw = words(text)
+    raw = words(text, phrases)
     upper_us = _COUNTRY_US.search(text) is not None
     upper_eu = _UNION_EU.search(text) is not None
     for i, word in enumerate(raw):
@@ -660,7 +487,7 @@ def _tokens_once(text: str) -> list[str]:
                 continue
             # "6m", "78musd", "2023t1": split digits from letters and treat each part.
             parts = re.findall(r"\d+|[a-z]+", word)
-            out.extend(tokens(" ".join(parts)) if len(parts) > 1 else [])
+            out.extend(tokens(" ".join(parts), phrases) if len(parts) > 1 else [])
             continue
         if word in _SCALES and (word not in ("m", "b", "k", "md", "mn") or _after_number(raw, i)):
             out.append(_SCALES[word])
@@ -702,11 +529,13 @@ def normalize(text: str) -> str:
     return " ".join(tokens(text))
 
 
-def synonym_map(groups: Iterable[Iterable[str]]) -> dict[str, str]:
+def synonym_map(
+    groups: Iterable[Iterable[str]], *, processor: Processor = tokens
+) -> dict[str, str]:
     """Each one-word synonym's token -> its group's first token ("panique" -> "inquiet")."""
     mapping: dict[str, str] = {}
     for group in groups:
-        forms = [toks[0] for toks in map(tokens, group) if len(toks) == 1]
+        forms = [toks[0] for toks in map(processor, group) if len(toks) == 1]
         if forms:
             mapping.update({form: forms[0] for form in forms})
     return mapping
@@ -750,9 +579,9 @@ _QUANTITY = re.compile(
 )
 
 
-def asks_quantity(text: str) -> bool:
+def asks_quantity(text: str, phrases: Phrases = NO_PHRASES) -> bool:
     """ "Combien…", "how many…": the answer must be a number, so a fact without one won't do."""
-    return _QUANTITY.search(" ".join(words(text))) is not None
+    return _QUANTITY.search(" ".join(words(text, phrases))) is not None
 
 
 _WHEN = re.compile(
@@ -774,11 +603,11 @@ _DATED = re.compile(
 )
 
 
-def asks_time(text: str) -> bool:
+def asks_time(text: str, phrases: Phrases = NO_PHRASES) -> bool:
     """ "When…", "depuis quand…", "how old…": the answer must say when, so a fact that names
     no day or date won't do ("when was DeepSeek created?" is not its App Store rank).
     A "when" inside a sentence ("markets fell when it took off") asks nothing."""
-    return _WHEN.search(" ".join(words(text))) is not None
+    return _WHEN.search(" ".join(words(text, phrases))) is not None
 
 
 def states_time(text: str) -> bool:
@@ -828,6 +657,8 @@ class Index:
     canonical: dict[str, str]
     vocab_by_length: dict[int, tuple[str, ...]]
     lexicon: dict[str, Lang]
+    phrases: Phrases
+    """How the knowledge file reads phrases: questions are read the same way."""
     resolved: dict[tuple[str, float], tuple[str, float] | None] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -851,10 +682,13 @@ class Match:
 def build_index(
     documents: Iterable[Document],
     *,
-    processor: Processor = tokens,
+    processor: Processor | None = None,
     synonyms: Mapping[str, str] | None = None,
     off_topic: Iterable[str] = (),
+    phrases: Phrases = NO_PHRASES,
 ) -> Index:
+    """`processor` defaults to `tokens` reading `phrases`."""
+    processor = processor or partial(tokens, phrases=phrases)
     synonyms = synonyms or {}
     canonical: dict[str, str] = dict(synonyms)
     for word in off_topic:
@@ -928,6 +762,7 @@ def build_index(
         canonical={s: t for s, t in canonical.items() if t in postings_lists or t == OFF_TOPIC},
         vocab_by_length={k: tuple(v) for k, v in by_length.items()},
         lexicon=_lexicon(seen_in),
+        phrases=phrases,
     )
 
 
@@ -1117,14 +952,16 @@ def _introduced(raw: Sequence[str], start: int) -> range:
 
 
 @lru_cache(maxsize=1 << 12)
-def about_the_asker(text: str) -> frozenset[str]:
+def about_the_asker(text: str, phrases: Phrases = NO_PHRASES) -> frozenset[str]:
     """Tokens that say who is asking, not what: "je suis pharmacienne à Lyon", "I'm a farmer in
     Iowa", "my teenage son" (in a long message only). Messages introduce their writer, and a
     profession or a town must neither count against every entry nor match one ("journaliste",
     "développeur")."""
-    raw = words(text)
+    raw = words(text, phrases)
     span: set[int] = set()
-    rambles = len(set(tokens(text))) >= LONG_TOKENS  # "un cadeau pour ma mère" asks about her
+    rambles = (
+        len(set(tokens(text, phrases))) >= LONG_TOKENS
+    )  # "un cadeau pour ma mère" asks about her
     for i in range(len(raw)):
         if i > 0 and raw[i - 1] in ("mon", "ma", "mes", "my", "our", "notre", "nos"):
             kin = [j for j in range(i, min(i + 3, len(raw))) if raw[j] in _RELATIVES]
@@ -1144,8 +981,8 @@ def about_the_asker(text: str) -> frozenset[str]:
             span.update(said)
     if not span:
         return frozenset()
-    inside = tokens(" ".join(raw[j] for j in sorted(span)))
-    outside = tokens(" ".join(w for j, w in enumerate(raw) if j not in span))
+    inside = tokens(" ".join(raw[j] for j in sorted(span)), phrases)
+    outside = tokens(" ".join(w for j, w in enumerate(raw) if j not in span), phrases)
     return frozenset(inside) - frozenset(outside)
 
 
@@ -1157,7 +994,7 @@ def search(
     question: str,
     index: Index,
     *,
-    processor: Processor = tokens,
+    processor: Processor | None = None,
     scorer: Callable[..., float] = fuzz.token_sort_ratio,
     limit: int = TOP,
     candidates: int = 30,
@@ -1168,7 +1005,8 @@ def search(
     `exclude_variant` scores as if that variant were not in the index (leave-one-out lint);
     word weights are not recomputed, which is off by one document in the whole index.
     """
-    q_tokens = list(dict.fromkeys(processor(question)))
+    read = processor or partial(tokens, phrases=index.phrases)
+    q_tokens = list(dict.fromkeys(read(question)))
     if not q_tokens or not index.keys:
         return []
     weights: list[float] = []
@@ -1176,7 +1014,7 @@ def search(
     unknown = 0
     off_topic_weight = OFF_TOPIC_WEIGHT if len(q_tokens) < LONG_TOKENS else LONG_OFF_TOPIC_WEIGHT
     # Who is asking is told in `tokens`' words; another processor's words would not match.
-    asker = about_the_asker(question) if processor is tokens else frozenset()
+    asker = about_the_asker(question, index.phrases) if processor is None else frozenset()
     for tok in q_tokens:
         hit = None if tok in asker else resolve(tok, index)
         if hit is not None and hit[0] == OFF_TOPIC and hit[1] < 1.0:

@@ -26,6 +26,7 @@ from bot.knowledge import (
     Figure,
     KnowledgeBase,
     Lang,
+    Phrase,
     content_version,
     parse_knowledge,
 )
@@ -156,7 +157,19 @@ def _other_changes(old: KnowledgeBase, new: KnowledgeBase) -> list[str]:
     if words_plus or words_minus:
         listed = [f"+{w}" for w in words_plus[:5]] + [f"-{w}" for w in words_minus[:5]]
         out.append("off-topic words: " + " ".join(listed))
+    rules_was, rules_now = [_rule(p) for p in old.phrases], [_rule(p) for p in new.phrases]
+    if rules_was != rules_now:
+        new_rules = [r for r in rules_now if r not in rules_was]
+        old_rules = [r for r in rules_was if r not in rules_now]
+        read = ", ".join(dict.fromkeys(r[0] or "nothing" for r in new_rules))
+        detail = f" (now read as: {read})" if read else ""
+        counted = f"phrases: +{len(new_rules)} -{len(old_rules)}{detail}"
+        out.append(counted if new_rules or old_rules else "phrases reordered (order matters)")
     return out
+
+
+def _rule(phrase: Phrase) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    return phrase.read_as, tuple(phrase.said), tuple(phrase.near)
 
 
 @dataclass(frozen=True)
@@ -346,18 +359,24 @@ def lint(engine: Engine) -> LintReport:
                 score=matches[0].score if matches else 0.0,
             )
         )
-    listed = {tok: word for word in reversed(engine.kb.off_topic) for tok in matching.tokens(word)}
+    phrases = index.phrases
+    listed = {
+        tok: word
+        for word in reversed(engine.kb.off_topic)
+        for tok in matching.tokens(word, phrases)
+    }
     declined = tuple(
-        Declined(doc.key, doc.text, _word_of(doc.text, tok), listed[tok])
+        Declined(doc.key, doc.text, _word_of(doc.text, tok, phrases), listed[tok])
         for doc in index.variant_docs
-        for tok in dict.fromkeys(matching.tokens(doc.text))
-        if tok in listed and tok not in matching.about_the_asker(doc.text)
+        for tok in dict.fromkeys(matching.tokens(doc.text, phrases))
+        if tok in listed and tok not in matching.about_the_asker(doc.text, phrases)
     )
     return LintReport(tuple(findings), len(index.variant_docs), declined)
 
 
-def _word_of(text: str, token: str) -> str:
+def _word_of(text: str, token: str, phrases: matching.Phrases) -> str:
     """The word of `text` a token comes from. The whole text is tokenized, as search does: a
     word's meaning may depend on its neighbours ("fondée sur" is no founding), and who is
     asking ("je suis pharmacienne à Lyon") counts for nothing."""
-    return next((w for w in matching.words(text) if token in matching.tokens(w)), token)
+    words = matching.words(text, phrases)
+    return next((w for w in words if token in matching.tokens(w, phrases)), token)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.answers import FALLBACK_TOPICS, Engine, EngineRef
-from bot.knowledge import Lang
-from tests.conftest import CONTRACT_KEYS
+from bot.knowledge import Lang, parse_knowledge
+from tests.conftest import CONTRACT_KEYS, KNOWLEDGE
 
 
 def test_answer_carries_figures_source_and_language(engine: Engine) -> None:
@@ -31,6 +31,19 @@ def test_near_miss_sharing_the_main_word_is_abstained_on(engine: Engine) -> None
     reply = engine.ask("Quel âge a le patron de DeepSeek ?")
     assert not reply.answered and reply.entry is None and reply.closest is not None
     assert reply.figures == () and reply.source is None
+
+
+def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
+    engine: Engine,
+) -> None:
+    question = "what did mister tariff say about it?"
+    assert not engine.ask(question).answered
+    text = KNOWLEDGE.read_text().replace(
+        "phrases:\n", "phrases:\n  - read_as: trump\n    said: ['mister tariff', 'mr tariff']\n", 1
+    )
+    edited = Engine.from_knowledge(parse_knowledge(text.encode()))
+    assert edited.ask(question).entry == "trump_wake_up_call"
+    assert edited.ask("qu'a dit Mr Tariff ?").entry == "trump_wake_up_call"
 
 
 def test_terse_misspelt_question_is_answered(engine: Engine) -> None:

@@ -135,6 +135,27 @@ def test_a_synonym_or_off_topic_word_of_several_words_is_reported() -> None:
     assert found[1].startswith("off_topic: 'pays-bas' is several words")  # not "gpt-5"
 
 
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("{read_as: boss, said: ['(in charge']}", "is not a valid pattern"),
+        ("{read_as: boss, said: ['(?:in charge)?']}", "matches an empty text"),
+        ("{read_as: boss, said: ['(?:\\w+ )+deepseek']}", "repeats a repetition without bound"),
+        ("{read_as: boss, said: [chef], near: ['meta|']}", "matches an empty text"),
+        ("{read_as: '\\2 boss', said: ['(chief) executive']}", "invalid group reference 2"),
+        ("{read_as: boss}", "said: is missing"),
+    ],
+)
+def test_a_phrase_that_cannot_run_safely_is_reported_with_its_line(
+    rule: str, expected: str
+) -> None:
+    text = MINIMAL.replace(
+        "entries:", f"phrases:\n  - {{read_as: x, said: [y]}}\n  - {rule}\nentries:"
+    )
+    (problem,) = problems(text)
+    assert problem.startswith("phrases.1") and expected in problem and "(line 7)" in problem
+
+
 def test_an_article_entry_that_does_not_exist_is_reported() -> None:
     text = MINIMAL.replace(
         '  summary: {fr: "Résumé", en: "Summary"}\n',

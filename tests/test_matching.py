@@ -230,6 +230,16 @@ def test_decimals_written_in_words_are_numbers(text: str, number: str) -> None:
     assert number in matching.tokens(text)
 
 
+def test_phrases_are_read_in_order_as_whole_words_and_near_their_context() -> None:
+    phrases = matching.compile_phrases(
+        [(["chief executives?"], "boss", []), (["boss"], "dirigeants", ["meta", "facebook"])]
+    )
+    assert "dirigeants" in matching.words("the chief executive of Meta", phrases)
+    assert "boss" in matching.words("the chief executives of DeepSeek", phrases)
+    assert matching.words("mischief executive", phrases) == ["mischief", "executive"]
+    assert "chief" in matching.tokens("chief executive of Meta")  # no phrases, no reading
+
+
 def test_french_slang_for_working_is_not_the_off_topic_boss() -> None:
     assert "boss" not in matching.tokens("je bosse dans une banque, et deepseek ?")
     assert "boss" in matching.tokens("qui est le boss de deepseek ?")

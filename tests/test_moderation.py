@@ -52,6 +52,11 @@ def test_diff_lists_added_variants_and_changes_outside_entries(shipped: bytes) -
     ]
     text = shipped.decode().replace("off_topic: [open, ", "off_topic: [licorne, open, ", 1)
     assert diff(old, parse_knowledge(text.encode())).lines() == ["  off-topic words: +licorne"]
+    rule = "phrases:\n  - read_as: trump\n    said: ['mister tariff']\n"
+    text = shipped.decode().replace("phrases:\n", rule, 1)
+    assert diff(old, parse_knowledge(text.encode())).lines() == [
+        "  phrases: +1 -0 (now read as: trump)"
+    ]
 
 
 def test_replace_is_validated_atomic_and_archived(tmp_path: Path, shipped: bytes) -> None:
