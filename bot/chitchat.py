@@ -62,7 +62,7 @@ _SMALLTALK_WORDS = frozenset().union(*_SMALLTALK.values()) | _wordset(
     bon bonne good journee day soiree see soon you toi vous es etes are who qui much lot
     beaucoup very so all tout monde everyone guys there fonctionne work works marche allez
     grand big infos info bcp ya u ur re beau neuf up makes make take then alors still
-    encore toujours again with avec cote side little petit espere hope hoping
+    encore toujours again with avec cote side little petit espere hope hoping ecran screen
     """
 )
 # Whole messages that are small talk although a word of theirs means something in the article
@@ -70,8 +70,9 @@ _SMALLTALK_WORDS = frozenset().union(*_SMALLTALK.values()) | _wordset(
 _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (
         re.compile(
-            r"(?:are|r) (?:you|u)(?: an?)? (?:ai|ia|bot|robot|chatbot|chatgpt|human|real|person|"
-            r"artificial intelligence)"
+            r"(?:are|r) (?:you|u)(?: an?)?(?: (?:some|a) (?:kind|sort|type) of)? "
+            r"(?:ai|ia|bot|robot|chatbot|chatgpt|human|real|person|artificial intelligence|"
+            r"program|software|machine)"
             r"|(?:es tu|t es|tu es|etes vous|vous etes)(?: une?)? (?:ia|ai|bot|robot|chatbot|"
             r"chatgpt|humain|vrai|personne|reel|intelligence artificielle)"
             r"|(?:who|what) (?:made|built|created|programmed|trained|designed|wrote) "
@@ -99,7 +100,9 @@ _SMALLTALK_PHRASES: tuple[tuple[re.Pattern[str], Kind], ...] = (
             r"(?: right now)?|"
             r"(?:who|what) (?:s|is) (?:this|that)|(?:what s|whats|what is) your (?:name|purpose)|"
             r"(?:do )?(?:you|u) have a name|am i (?:talking|chatting|speaking) (?:to|with) "
-            r"(?:a |an )?(?:actual |real )?(?:bot|robot|human|person|ai|machine)(?: being)?|"
+            r"(?:a |an )?(?:actual |real )?(?:bot|robot|human|person|ai|machine|software|program)"
+            r"(?: being)?|"
+            r"(?:(?:t es|tu es|es tu|vous etes|etes vous|quelqu un) )?en chair et en os|"
             r"(?:a|avec) qui (?:je parle|est ce que je parle|ai je affaire)|c est qui|"
             r"(?:un|une) (?:humain|personne|vraie personne) derriere|"
             r"(?:a )?(?:human|real person|person) (?:behind|on the other end)|"

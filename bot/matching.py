@@ -347,6 +347,8 @@ _READING: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bfeel (?:(?:so|kinda|totally|a bit|completely|pretty) )?lost\b", " "),
         (r"\b(?:j ai |j )?rate (?:un|des) episodes?\b", " "),
         (r"\b(?:in|en) (?:plain|simple|simples) (?:words|terms|mots|termes)\b", " "),
+        # "Au fond" is "basically", not the "tendance de fond" of the gap's entry.
+        (r"\bau fond\b", " "),
         # "The eu" is the EU (lower case, "eu" is French for "had").
         (r"\bthe eu\b", "the ue"),
         # "2,2 $, c'est quoi ce chiffre ?": beside a number, "chiffre" is that number.

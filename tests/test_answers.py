@@ -46,6 +46,22 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
     assert edited.ask("qu'a dit Mr Tariff ?").entry == "trump_wake_up_call"
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # "Au fond" is "basically", not the gap's "tendance de fond".
+        ("au fond, deepseek c'est quoi comme boîte ?", "deepseek_overview"),
+        # Losing one's position is the jobs US tech workers fear for, not a ranking.
+        ("are american engineers worried about losing their positions?", "meta_llama"),
+        # How many tokens fit in one prompt is no price per million tokens.
+        ("how many tokens can R1 take in a single prompt?", None),
+    ],
+)
+def test_phrases_read_for_what_they_mean(engine: Engine, question: str, expected: str) -> None:
+    reply = engine.ask(question)
+    assert reply.entry == expected and reply.answered == (expected is not None)
+
+
 def test_terse_misspelt_question_is_answered(engine: Engine) -> None:
     reply = engine.ask("cout r1 par milion")
     assert reply.answered and reply.entry == "r1_pricing"

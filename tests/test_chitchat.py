@@ -68,6 +68,10 @@ def test_small_talk(text: str, kind: str) -> None:
         ("c'est une vraie personne qui me répond ?", "who_are_you"),
         ("what do people call you", "who_are_you"),  # not Trump calling it a wake-up call
         ("on t'a baptisé comment ?", "who_are_you"),
+        ("r u some kind of software", "who_are_you"),
+        ("hey, am i chatting with software?", "who_are_you"),  # not the article's gist
+        ("t'es en chair et en os ?", "who_are_you"),
+        ("il y a un humain derrière l'écran ?", "who_are_you"),
     ],
 )
 def test_informal_small_talk(text: str, kind: str) -> None:
