@@ -20,7 +20,7 @@ def heldout(engine: Engine) -> Quality:
 
 def test_in_scope_questions_get_the_right_entry(heldout: Quality) -> None:
     assert heldout.in_scope >= 300
-    assert heldout.accuracy >= 0.85, "\n".join(heldout.misses)
+    assert heldout.accuracy >= 0.89, "\n".join(heldout.misses)
 
 
 def test_out_of_scope_questions_are_abstained_on(heldout: Quality) -> None:
@@ -34,5 +34,5 @@ def test_replies_come_in_the_question_language(heldout: Quality) -> None:
 
 def test_chit_chat_gets_a_friendly_word_never_a_fact(heldout: Quality) -> None:
     assert heldout.chitchat >= 60
-    assert heldout.chitchat_right / heldout.chitchat >= 0.7
-    assert heldout.chitchat_facts <= 2, "\n".join(heldout.misses)
+    assert heldout.chitchat_right / heldout.chitchat >= 0.85
+    assert heldout.chitchat_facts <= 1, "\n".join(heldout.misses)
