@@ -441,6 +441,13 @@ class Engine:
         """The entry with this id, in constant time (`kb.entry` scans the list)."""
         return self._by_id.get(entry_id)
 
+    def _tokens(self, text: str) -> list[str]:
+        """A question's tokens read with this knowledge's phrases, as its index was built."""
+        return matching.tokens(text, self.index.phrases)
+
+    def _words(self, text: str) -> list[str]:
+        return matching.words(text, self.index.phrases)
+
     def language(self, question: str, lang_hint: Lang | None = None) -> Lang:
         """The question's own language when it is clear; else the user's preference; else French."""
         return matching.detect_language(question, self.index.lexicon) or lang_hint or "fr"
@@ -448,17 +455,10 @@ class Engine:
     def ask(self, question: str, *, lang_hint: Lang | None = None) -> Reply:
         lang = self.language(question, lang_hint)
         t = _TEXTS[lang]
-        emoji = (
-            chitchat.classify(question)
-            if not matching.words(question, self.index.phrases)
-            else None
-        )
+        emoji = chitchat.classify(question) if not self._words(question) else None
         if emoji is not None:
             return Reply(question, "chitchat", lang, t[emoji])
-        if not question.strip() or (
-            not matching.tokens(question, self.index.phrases)
-            and not matching.words(question, self.index.phrases)
-        ):
+        if not question.strip() or (not self._tokens(question) and not self._words(question)):
             return Reply(question, "prompt", lang, t["empty"])
         if len(question) > matching.MAX_QUESTION_CHARS:
             return Reply(
@@ -511,7 +511,7 @@ class Engine:
             exclude_variant=exclude_variant,
             limit=len(self.index.keys) if subject else matching.TOP,
         )
-        words = len(set(matching.tokens(question, self.index.phrases)))
+        words = len(set(self._tokens(question)))
         if subject:
             # "DeepSeek c'est quoi, une boîte chinoise ?": every word is one the entry that
             # presents the subject uses; others may share them all, it is still what is asked,
@@ -520,9 +520,7 @@ class Engine:
             if first:
                 return "answer", first + [m for m in matches if m.key != first[0].key][:4]
             matches = matches[: matching.TOP]
-        if self._unknown_number(question) or _OTHER_THAN.search(
-            " ".join(matching.words(question, self.index.phrases))
-        ):
+        if self._unknown_number(question) or _OTHER_THAN.search(" ".join(self._words(question))):
             # "Les 500 milliards ?", "top 10": a number the article never gives is not one of
             # its facts, however well the rest of the question matches; nor is whatever is
             # "other than" a fact it names: ask, never assert.
@@ -563,7 +561,7 @@ class Engine:
             return False
         asker = matching.about_the_asker(question, self.index.phrases)
         named = False
-        for tok in set(matching.tokens(question, self.index.phrases)) - asker:
+        for tok in set(self._tokens(question)) - asker:
             hit = matching.resolve(tok, self.index)
             if hit is None or hit[0] not in identity:
                 return False
@@ -578,9 +576,7 @@ class Engine:
             return frozenset(), frozenset()
 
         def spelt(text: str) -> frozenset[str]:
-            hits = (
-                matching.resolve(t, self.index) for t in matching.tokens(text, self.index.phrases)
-            )
+            hits = (matching.resolve(t, self.index) for t in self._tokens(text))
             return frozenset(hit[0] for hit in hits if hit is not None and hit[1] == 1.0)
 
         title = spelt(" ".join(self.kb.article.title.get(lang) for lang in LANGS))
@@ -600,10 +596,7 @@ class Engine:
         if marked is None:
             return None
         talk, rest = marked
-        hits = [
-            matching.resolve(tok, self.index)
-            for tok in set(matching.tokens(rest, self.index.phrases))
-        ]
+        hits = [matching.resolve(tok, self.index) for tok in set(self._tokens(rest))]
         if (matching.OFF_TOPIC, 1.0) in hits:
             return None  # "hi, who founded it"; the phrase's own words may be ("happy friday")
         known = sum(hit is not None and hit[1] == 1.0 for hit in hits)
@@ -612,8 +605,7 @@ class Engine:
     def _says_nothing_we_know(self, question: str) -> bool:
         """Addressed to the bot without one word the knowledge base uses or declines."""
         return chitchat.addresses_the_bot(question) and all(
-            matching.resolve(tok, self.index) is None
-            for tok in matching.tokens(question, self.index.phrases)
+            matching.resolve(tok, self.index) is None for tok in self._tokens(question)
         )
 
     def _unknown_number(self, question: str) -> bool:
@@ -621,7 +613,7 @@ class Engine:
         appears nowhere in the knowledge base."""
         return any(
             (t[0].isdigit() or _ORDINAL.fullmatch(t)) and t not in self.index.canonical
-            for t in matching.tokens(question, self.index.phrases)
+            for t in self._tokens(question)
         )
 
     def reply_for(
