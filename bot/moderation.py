@@ -303,10 +303,21 @@ class Declined:
 
 
 @dataclass(frozen=True)
+class Unread:
+    """A phrase read as a word the file never uses: questions saying it then match nothing,
+    and count against every entry (a typo in `read_as`, or an off-topic word removed)."""
+
+    phrase: int
+    read_as: str
+    word: str
+
+
+@dataclass(frozen=True)
 class LintReport:
     findings: tuple[Finding, ...]
     variants: int
     declined: tuple[Declined, ...] = ()
+    unread: tuple[Unread, ...] = ()
 
     @property
     def collisions(self) -> dict[tuple[str, str], int]:
@@ -332,11 +343,18 @@ class LintReport:
                 f"off-topic: {d.entry} {d.question!r} uses {d.word!r}, which the off-topic "
                 f"word {d.listed!r} declines"
             )
+        for u in self.unread:
+            out.append(
+                f"phrase: phrases.{u.phrase} reads as '{u.read_as}', and '{u.word}' is no word "
+                "of an entry, a synonym group or the off-topic list: questions saying it would "
+                "match nothing"
+            )
         clean = self.variants - len(self.findings)
         out.append(
             f"{clean}/{self.variants} variants are answered by their own entry without "
             f"themselves; {len(self.collisions)} colliding pair(s); {len(self.declined)} "
-            "variant(s) using an off-topic word."
+            f"variant(s) using an off-topic word; {len(self.unread)} phrase(s) read as an "
+            "unknown word."
         )
         return out
 
@@ -371,7 +389,30 @@ def lint(engine: Engine) -> LintReport:
         for tok in dict.fromkeys(matching.tokens(doc.text, phrases))
         if tok in listed and tok not in matching.about_the_asker(doc.text, phrases)
     )
-    return LintReport(tuple(findings), len(index.variant_docs), declined)
+    vocabulary = _vocabulary(engine.kb)
+    unread = tuple(
+        Unread(i, phrase.read_as, word)
+        for i, phrase in enumerate(engine.kb.phrases)
+        for word in _GROUP_REFERENCE.sub(" ", phrase.read_as).split()
+        if any(tok not in vocabulary for tok in matching.tokens(word))
+    )
+    return LintReport(tuple(findings), len(index.variant_docs), declined, unread)
+
+
+def _vocabulary(kb: KnowledgeBase) -> frozenset[str]:
+    """Every word the file writes, read without its phrases: a phrase's `read_as` must be one
+    of them (the index would know it anyway, from the variants the phrase itself rewrites)."""
+    texts = [*kb.off_topic, *(w for group in kb.synonyms for w in group)]
+    for entry in kb.entries:
+        texts += [q for _, q in entry.questions.all()] + entry.keywords
+        texts += [entry.topic.get(lang) for lang in LANGS] + [
+            entry.answer.get(lang) for lang in LANGS
+        ]
+    return frozenset(tok for text in texts for tok in matching.tokens(text))
+
+
+_GROUP_REFERENCE = re.compile(r"\\\d+|\\g<\w+>")
+"""`\\1`, `\\g<name>` in a `read_as`: what the question said, not a word of the rule."""
 
 
 def _word_of(text: str, token: str, phrases: matching.Phrases) -> str:

@@ -134,7 +134,10 @@ def lint_file(tmp_path: Path, text: str) -> tuple[int, str]:
 def test_lint_passes_a_clean_file(tmp_path: Path) -> None:
     code, out = lint_file(tmp_path, LINT_BASE)
     assert code == 0, out
-    assert out.strip().endswith("0 colliding pair(s); 0 variant(s) using an off-topic word.")
+    assert out.strip().endswith(
+        "0 colliding pair(s); 0 variant(s) using an off-topic word; 0 phrase(s) read as an "
+        "unknown word."
+    )
 
 
 def test_lint_reports_a_variant_that_another_entry_answers(tmp_path: Path) -> None:
@@ -155,7 +158,21 @@ def test_lint_reports_a_variant_that_an_off_topic_word_declines(tmp_path: Path) 
         "off-topic: price 'tarif r1 des installations ?' uses 'installations', which the "
         "off-topic word 'installer' declines" in out
     )
-    assert out.strip().endswith("1 variant(s) using an off-topic word.")
+    assert "; 1 variant(s) using an off-topic word;" in out
+
+
+def test_lint_reports_a_phrase_read_as_a_word_the_file_never_uses(tmp_path: Path) -> None:
+    # "axios" is a word of an entry; "axois" (a typo) is none: such questions match nothing.
+    rules = (
+        "phrases:\n"
+        "  - {read_as: axios, said: ['le journal axios']}\n"
+        "  - {read_as: '\\1 axois', said: ['(house) ban']}\n"
+        "entries:"
+    )
+    code, out = lint_file(tmp_path, LINT_BASE.replace("entries:", rules))
+    assert code == 1
+    assert "phrase: phrases.1 reads as '\\1 axois', and 'axois' is no word of an entry" in out
+    assert "phrases.0" not in out and out.strip().endswith("; 1 phrase(s) read as an unknown word.")
 
 
 def test_lint_reads_a_variant_whole_as_search_does(tmp_path: Path) -> None:
@@ -166,7 +183,7 @@ def test_lint_reads_a_variant_whole_as_search_does(tmp_path: Path) -> None:
     )
     _, out = lint_file(tmp_path, text)
     assert "off-topic:" not in out
-    assert out.strip().endswith("0 variant(s) using an off-topic word.")
+    assert "; 0 variant(s) using an off-topic word;" in out
 
 
 def test_lint_exclusion_is_leave_one_out(engine: Engine) -> None:
