@@ -15,6 +15,11 @@ DATA = Path(__file__).resolve().parent / "data"
 class Quality:
     in_scope: int = 0
     in_scope_right: int = 0
+    in_scope_wrong: int = 0
+    """In-scope questions answered with another entry's fact: the wrong fact we must avoid."""
+    in_scope_offered: int = 0
+    """In-scope questions not answered, whose entry the "did you mean" offers first: one tap
+    from the answer."""
     out_of_scope: int = 0
     abstained: int = 0
     chitchat: int = 0
@@ -28,6 +33,14 @@ class Quality:
     @property
     def accuracy(self) -> float:
         return self.in_scope_right / self.in_scope
+
+    @property
+    def wrong_facts(self) -> float:
+        return self.in_scope_wrong / self.in_scope
+
+    @property
+    def answered_or_offered(self) -> float:
+        return (self.in_scope_right + self.in_scope_offered) / self.in_scope
 
     @property
     def abstention(self) -> float:
@@ -57,6 +70,9 @@ def measure(engine: Engine, split: str) -> Quality:
             q.in_scope += 1
             ok = reply.answered and reply.entry == expect
             q.in_scope_right += ok
+            q.in_scope_wrong += reply.answered and not ok
+            first = reply.suggestions[0].entry if reply.suggestions else None
+            q.in_scope_offered += reply.kind == "suggest" and first == expect
         q.total += 1
         q.lang_right += reply.lang == row["lang"]
         if not ok:
@@ -83,7 +99,9 @@ if __name__ == "__main__":
     for name in splits():
         m = measure(shipped, name)
         print(
-            f"{name}: in-scope top-1 {m.accuracy:.1%} ({m.in_scope}), "
+            f"{name}: in-scope top-1 {m.accuracy:.1%} ({m.in_scope}; "
+            f"{m.answered_or_offered:.1%} with the entry offered first, "
+            f"{m.wrong_facts:.1%} given another fact), "
             f"abstention {m.abstention:.1%} ({m.out_of_scope}), "
             f"chit-chat {m.chitchat_right}/{m.chitchat} ({m.chitchat_facts} given a fact), "
             f"language {m.language:.1%} ({m.total})"

@@ -23,6 +23,11 @@ def test_in_scope_questions_get_the_right_entry(heldout: Quality) -> None:
     assert heldout.accuracy >= 0.89, "\n".join(heldout.misses)
 
 
+def test_in_scope_questions_rarely_get_another_fact(heldout: Quality) -> None:
+    # A miss should be "did you mean" or "I don't know", not another entry's fact.
+    assert heldout.wrong_facts <= 0.03, "\n".join(heldout.misses)
+
+
 def test_out_of_scope_questions_are_abstained_on(heldout: Quality) -> None:
     assert heldout.out_of_scope >= 120
     assert heldout.abstention >= 0.95, "\n".join(heldout.misses)
