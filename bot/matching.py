@@ -126,7 +126,8 @@ _FR_MARKERS = _wordset(
     dollars milliards millions jetons formation entrainement interdit recette film
     revoila retour remercie souci soucis pote prochaine tard appelles nom mdr ptdr dispo
     reveille quelqu bientot revoir desole ouais hier soir matin semaine
-    interessant serieux vois nan
+    interessant serieux vois nan perdu ville bourse krach bisous lien gratuit devant
+    filtrage synthese kesako jamais entendu parler
     """
 )
 _EN_MARKERS = _wordset(
@@ -144,6 +145,8 @@ _EN_MARKERS = _wordset(
     sense makes take thx thanx tysm ty wassup sup mate guys later goodbye welcome
     hiya morning evening gotta gonna wanna cya go awake anybody anyone someone home buddy
     sir purpose name worries ttyl catch bunch lol interesting wow seriously nope yep yup
+    very enough fair neat pretty little here early now number count monthly weekly active
+    users parameter connection ties owner doubts slump equities
     happy monday tuesday wednesday thursday friday saturday sunday weekend knock peace
     whatever funny lmao sorry wrong
     """

@@ -54,6 +54,11 @@ def test_tokens_never_fail_on_odd_input() -> None:
         ("Who founded DeepSeek?", "en"),
         ("good morning", "en"),
         ("how many people use deepseek daily", "en"),
+        # Keywords only: one word of one language is the evidence.
+        ("r1 weekly active users", "en"),
+        ("nvidia equities slump", "en"),
+        ("krach wall street deepseek", "fr"),
+        ("top appstore gratuit", "fr"),
     ],
 )
 def test_language_detection(text: str, lang: str) -> None:
