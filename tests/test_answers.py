@@ -55,6 +55,10 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         ("are american engineers worried about losing their positions?", "meta_llama"),
         # How many tokens fit in one prompt is no price per million tokens.
         ("how many tokens can R1 take in a single prompt?", None),
+        # DeepSeek is not listed: buying its shares is not the share prices that fell.
+        ("where can i buy deepseek shares on the stock market?", None),
+        # "S'y prendre" is how it is done: the method.
+        ("comment ils s'y sont pris chez deepseek pour l'entraînement ?", "training_strategy"),
     ],
 )
 def test_phrases_read_for_what_they_mean(engine: Engine, question: str, expected: str) -> None:
