@@ -455,13 +455,16 @@ _COUNTRY_US = re.compile(r"\bU\.?S\b")
 _UNION_EU = re.compile(r"\bE\.?U\b")
 _BEFORE_COUNTRY = _wordset("the in aux les des across en au of")
 _BEFORE_VERB_AI = _wordset("j je l m t n y s")
+_VERSUS = _wordset("vs versus contre against")
+"""Beside "us", these make it the country: "us vs china", "china versus us"."""
 
 
 def _content_stop_word(raw: Sequence[str], i: int, upper_us: bool, upper_eu: bool) -> str | None:
     """ "us", "eu" and "ai" are stop words (the pronoun, "j'ai") except where they name the United
-    States ("the US", "in the us") or AI ("the US put into AI", "ai industry")."""
+    States ("the US", "in the us", "us vs china") or AI ("the US put into AI", "ai industry")."""
     word, before = raw[i], raw[i - 1] if i > 0 else ""
-    if word == "us" and (upper_us or before in _BEFORE_COUNTRY):
+    after = raw[i + 1] if i + 1 < len(raw) else ""
+    if word == "us" and (upper_us or before in _BEFORE_COUNTRY or _VERSUS & {before, after}):
         return "usa"
     if word == "eu" and upper_eu:
         return "ue"  # "the EU", not "j'ai eu"

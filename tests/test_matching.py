@@ -186,6 +186,8 @@ def test_think_tank_is_one_word_so_shares_can_tank(engine: Engine) -> None:
         ("ai industry", ["ia", "industry"]),
         ("what did the EU say", ["ue"]),
         ("j'ai eu peur", ["peur"]),
+        ("us vs china", ["usa", "china"]),
+        ("la chine contre us", ["chin", "contr", "usa"]),
     ],
 )
 def test_us_and_ai_are_content_only_when_they_name_a_country_or_ai(
