@@ -466,8 +466,8 @@ def _content_stop_word(raw: Sequence[str], i: int, upper_us: bool, upper_eu: boo
     after = raw[i + 1] if i + 1 < len(raw) else ""
     if word == "us" and (upper_us or before in _BEFORE_COUNTRY or _VERSUS & {before, after}):
         return "usa"
-    if word == "eu" and upper_eu:
-        return "ue"  # "the EU", not "j'ai eu"
+    if word == "eu" and (upper_eu or i == 0):
+        return "ue"  # "the EU", "eu ai spending", not "j'ai eu"
     if word == "ai" and before not in _BEFORE_VERB_AI:
         return "ia"
     return None

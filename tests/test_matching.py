@@ -186,6 +186,7 @@ def test_think_tank_is_one_word_so_shares_can_tank(engine: Engine) -> None:
         ("ai industry", ["ia", "industry"]),
         ("what did the EU say", ["ue"]),
         ("j'ai eu peur", ["peur"]),
+        ("eu ai spending", ["ue", "ia", "spend"]),
         ("us vs china", ["usa", "china"]),
         ("la chine contre us", ["chin", "contr", "usa"]),
     ],
