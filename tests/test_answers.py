@@ -57,6 +57,9 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         ("how many tokens can R1 take in a single prompt?", None),
         # DeepSeek is not listed: buying its shares is not the share prices that fell.
         ("where can i buy deepseek shares on the stock market?", None),
+        # The article names none of the stocks that fell, nor says where our data goes.
+        ("quelle action a le plus chuté à cause de deepseek ?", None),
+        ("does deepseek send our data to china?", None),
         # "S'y prendre" is how it is done: the method.
         ("comment ils s'y sont pris chez deepseek pour l'entraînement ?", "training_strategy"),
     ],
