@@ -60,6 +60,9 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         # The article names none of the stocks that fell, nor says where our data goes.
         ("quelle action a le plus chuté à cause de deepseek ?", None),
         ("does deepseek send our data to china?", None),
+        # Where its GPUs come from, and who ranks after China, the article never says.
+        ("where did deepseek buy their gpus?", None),
+        ("quel pays arrive juste après la chine pour les investissements en IA ?", None),
         # "S'y prendre" is how it is done: the method.
         ("comment ils s'y sont pris chez deepseek pour l'entraînement ?", "training_strategy"),
     ],
