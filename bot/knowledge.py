@@ -145,7 +145,8 @@ def _check_pattern(pattern: str) -> None:
 
 def _nested_repeat(items: Any, *, inside: bool) -> bool:
     """Whether a parsed pattern repeats, inside an unbounded repetition, something more than
-    once: the shape of catastrophic backtracking."""
+    once: the shape of catastrophic backtracking. The tree is the standard library's own
+    (`re._parser`): no public API shows a pattern's structure."""
     for op, arg in items:
         if op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT):
             _, high, sub = arg
