@@ -967,9 +967,8 @@ def about_the_asker(text: str, phrases: Phrases = NO_PHRASES) -> frozenset[str]:
     "développeur")."""
     raw = words(text, phrases)
     span: set[int] = set()
-    rambles = (
-        len(set(tokens(text, phrases))) >= LONG_TOKENS
-    )  # "un cadeau pour ma mère" asks about her
+    # "Un cadeau pour ma mère" asks about her; a rambling message only mentions her.
+    rambles = len(set(tokens(text, phrases))) >= LONG_TOKENS
     for i in range(len(raw)):
         if i > 0 and raw[i - 1] in ("mon", "ma", "mes", "my", "our", "notre", "nos"):
             kin = [j for j in range(i, min(i + 3, len(raw))) if raw[j] in _RELATIVES]
