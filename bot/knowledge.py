@@ -132,7 +132,8 @@ class Phrase(_Model):
 
 def _check_pattern(pattern: str) -> None:
     """A pattern that compiles, cannot match nothing (it would be read everywhere), and has no
-    unbounded repetition of a repetition ("(a+)+"), which can take exponential time."""
+    unbounded repetition of a repetition or a choice ("(a+)+", "(a|aa)+"), which can take
+    exponential time."""
     try:
         compiled = re.compile(pattern)
     except re.error as exc:
@@ -140,13 +141,16 @@ def _check_pattern(pattern: str) -> None:
     if compiled.fullmatch("") is not None:
         raise ValueError(f"{pattern!r} matches an empty text, so it would be read everywhere")
     if _nested_repeat(re_parser.parse(pattern), inside=False):
-        raise ValueError(f"{pattern!r} repeats a repetition without bound; it can hang the bot")
+        raise ValueError(
+            f"{pattern!r} repeats a repetition or a choice without bound, which can hang the "
+            "bot: bound it ({0,3} rather than + or *)"
+        )
 
 
 def _nested_repeat(items: Any, *, inside: bool) -> bool:
-    """Whether a parsed pattern repeats, inside an unbounded repetition, something more than
-    once: the shape of catastrophic backtracking. The tree is the standard library's own
-    (`re._parser`): no public API shows a pattern's structure."""
+    """Whether a parsed pattern repeats, or offers a choice, inside an unbounded repetition
+    ("(a+)+", "(a|aa)+"): the shapes of catastrophic backtracking. The tree is the standard
+    library's own (`re._parser`): no public API shows a pattern's structure."""
     for op, arg in items:
         if op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT):
             _, high, sub = arg
@@ -154,7 +158,9 @@ def _nested_repeat(items: Any, *, inside: bool) -> bool:
                 sub, inside=inside or high == re_constants.MAXREPEAT
             ):
                 return True
-        elif any(_nested_repeat(part, inside=inside) for part in _subpatterns(arg)):
+        elif (inside and op is re_constants.BRANCH) or any(
+            _nested_repeat(part, inside=inside) for part in _subpatterns(arg)
+        ):
             return True
     return False
 

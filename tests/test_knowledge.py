@@ -140,7 +140,8 @@ def test_a_synonym_or_off_topic_word_of_several_words_is_reported() -> None:
     [
         ("{read_as: boss, said: ['(in charge']}", "is not a valid pattern"),
         ("{read_as: boss, said: ['(?:in charge)?']}", "matches an empty text"),
-        ("{read_as: boss, said: ['(?:\\w+ )+deepseek']}", "repeats a repetition without bound"),
+        ("{read_as: boss, said: ['(?:\\w+ )+deepseek']}", "repeats a repetition or a choice"),
+        ("{read_as: boss, said: ['(?:very |really )*big boss']}", "bound it ({0,3}"),
         ("{read_as: boss, said: [chef], near: ['meta|']}", "matches an empty text"),
         ("{read_as: '\\2 boss', said: ['(chief) executive']}", "invalid group reference 2"),
         ("{read_as: boss}", "said: is missing"),
