@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -50,6 +50,21 @@ _ORDINAL = re.compile(
     r"eighth|ninth|tenth"
 )
 """Ranks as `matching.tokens` leaves them ("troisième" -> "troisiem")."""
+_WEEKDAYS = {
+    word: day
+    for day, names in enumerate(
+        (
+            "lundi monday",
+            "mardi tuesday",
+            "mercredi wednesday",
+            "jeudi thursday",
+            "vendredi friday",
+            "samedi saturday",
+            "dimanche sunday",
+        )
+    )
+    for word in names.split()
+}
 
 _IDENTITY = (
     "americain americaine usa etats unis origine pays nationalite country nationality hype buzz "
@@ -385,6 +400,25 @@ def _documents(kb: KnowledgeBase) -> list[matching.Document]:
     return docs
 
 
+def _written(kb: KnowledgeBase) -> Iterator[str]:
+    """The folded words of every text the knowledge file writes."""
+    for entry in kb.entries:
+        texts = [q for _, q in entry.questions.all()] + entry.keywords
+        texts += [entry.topic.get(lang) for lang in LANGS] + [
+            entry.answer.get(lang) for lang in LANGS
+        ]
+        for text in texts:
+            yield from matching.words(text)
+    for group in kb.synonyms:
+        for word in group:
+            yield from matching.words(word)
+
+
+def _day_names(texts: Iterable[str]) -> set[int]:
+    """The days of the week these texts name, Monday as 0, in either language."""
+    return {_WEEKDAYS[w] for text in texts for w in matching.words(text) if w in _WEEKDAYS}
+
+
 @dataclass(frozen=True)
 class Engine:
     """One knowledge version and its index: immutable, so it can be swapped as a whole."""
@@ -398,6 +432,11 @@ class Engine:
     """Ids of the entries that state a number (`_counts`): only they say how much."""
     _dated: frozenset[str] = field(init=False, repr=False, compare=False)
     """Ids of the entries whose answer names a day or a date: only they say when."""
+    _weekdays: dict[str, frozenset[int]] = field(init=False, repr=False, compare=False)
+    _known: frozenset[str] = field(init=False, repr=False, compare=False)
+    """Every word the knowledge writes, folded: small talk must not read one as a typo of its
+    own ("axios" is not "adios", nor "tank" "thank")."""
+    """Entry id -> the days of the week its answer names (Trump spoke on a Monday)."""
     _subject: tuple[frozenset[str], frozenset[str]] = field(init=False, repr=False, compare=False)
     """The article's subject words and its presenting entry's words (`_subject_words`)."""
 
@@ -411,6 +450,9 @@ class Engine:
         object.__setattr__(self, "_counted", frozenset(e.id for e in entries if _counts(e)))
         dated = (e.id for e in entries if any(matching.states_time(e.answer.get(x)) for x in LANGS))
         object.__setattr__(self, "_dated", frozenset(dated))
+        weekdays = {e.id: frozenset(_day_names(e.answer.get(x) for x in LANGS)) for e in entries}
+        object.__setattr__(self, "_weekdays", weekdays)
+        object.__setattr__(self, "_known", frozenset(_written(self.kb)))
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, path: Path | None = None) -> Engine:
@@ -455,7 +497,7 @@ class Engine:
     def ask(self, question: str, *, lang_hint: Lang | None = None) -> Reply:
         lang = self.language(question, lang_hint)
         t = _TEXTS[lang]
-        emoji = chitchat.classify(question) if not self._words(question) else None
+        emoji = chitchat.classify(question, self._known) if not self._words(question) else None
         if emoji is not None:
             return Reply(question, "chitchat", lang, t[emoji])
         if not question.strip() or (not self._tokens(question) and not self._words(question)):
@@ -464,7 +506,7 @@ class Engine:
             return Reply(
                 question, "prompt", lang, t["too_long"].format(limit=matching.MAX_QUESTION_CHARS)
             )
-        talk = chitchat.classify(question)
+        talk = chitchat.classify(question, self._known)
         if talk is not None:
             return Reply(question, "chitchat", lang, t[talk])
         rest = chitchat.about_the_article(question)
@@ -520,10 +562,15 @@ class Engine:
             if first:
                 return "answer", first + [m for m in matches if m.key != first[0].key][:4]
             matches = matches[: matching.TOP]
-        if self._unknown_number(question) or _OTHER_THAN.search(" ".join(self._words(question))):
+        if (
+            self._unknown_number(question)
+            or _OTHER_THAN.search(" ".join(self._words(question)))
+            or self._another_day(question, matches)
+        ):
             # "Les 500 milliards ?", "top 10": a number the article never gives is not one of
             # its facts, however well the rest of the question matches; nor is whatever is
-            # "other than" a fact it names: ask, never assert.
+            # "other than" a fact it names, nor a day it does not say ("Trump's Thursday
+            # statement": he spoke on Monday): ask, never assert.
             verdict = decide(matches, words=words)
             return ("suggest" if verdict == "answer" else verdict), matches
         if when:
@@ -592,7 +639,7 @@ class Engine:
         read as "formation"); a message using three known words ("thanks, now the house ban")
         or, besides the phrase, a word the article cannot answer about ("hi, who founded it")
         is a question."""
-        marked = chitchat.marker(question)
+        marked = chitchat.marker(question, self._known)
         if marked is None:
             return None
         talk, rest = marked
@@ -607,6 +654,13 @@ class Engine:
         return chitchat.addresses_the_bot(question) and all(
             matching.resolve(tok, self.index) is None for tok in self._tokens(question)
         )
+
+    def _another_day(self, question: str, matches: list[matching.Match]) -> bool:
+        """Whether the question names a day of the week and the best match's fact names
+        others, not that one."""
+        asked = _day_names([question])
+        said = self._weekdays.get(matches[0].key, frozenset()) if matches else frozenset()
+        return bool(asked and said) and not asked & said
 
     def _unknown_number(self, question: str) -> bool:
         """Whether the question cites a number, or a rank ("troisième", "fourth"), that

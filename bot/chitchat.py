@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Set
 from functools import lru_cache
 from typing import Literal
 
@@ -329,12 +330,19 @@ def _emoji_talk(text: str) -> Kind | None:
 
 
 @lru_cache(maxsize=1 << 12)
-def _small_talk_spelling(word: str) -> str:
+def _small_talk_spelling(word: str, known: Set[str]) -> str:
     """A small-talk word typed one letter off ("bonjoru", "thnks", "salu") as it is spelt;
     other words unchanged. Words of four letters and more, first letter right, never a stop
-    word: "cout" must stay the cost, not become "tout". A short word is only read as a longer
-    one: "film" is not "file", nor "vomit" "voit"."""
-    if len(word) < 4 or word in _SMALLTALK_WORDS or word in STOP_WORDS or word[0].isdigit():
+    word nor a word of the knowledge (`known`): "cout" must stay the cost, not become "tout",
+    "axios" the news site, not "adios". A short word is only read as a longer one: "film" is
+    not "file", nor "vomit" "voit"."""
+    if (
+        len(word) < 4
+        or word in _SMALLTALK_WORDS
+        or word in STOP_WORDS
+        or word in known
+        or word[0].isdigit()
+    ):
         return word
     # Four letters: only a letter left out ("salu"); five: no letter added ("donne" is not
     # "done"); longer words may be any one letter off ("mercii").
@@ -344,13 +352,14 @@ def _small_talk_spelling(word: str) -> str:
     return hit[0] if hit is not None and hit[0][0] == word[0] else word
 
 
-def classify(text: str) -> Kind | None:
+def classify(text: str, known: Set[str] = frozenset()) -> Kind | None:
     """Greetings, thanks and the like: they get a friendly word, never a fact.
 
     Small talk is a message whose every content word is a small-talk word; "bonjour, combien
     coûte R1 ?" is a question. A question about the bot is small talk wherever it is asked.
+    `known`: the knowledge's own words, never read as small talk typed wrong.
     """
-    found = [_small_talk_spelling(w) for w in words(text)]
+    found = [_small_talk_spelling(w, known) for w in words(text)]
     if not found:
         return _emoji_talk(text)
     if _ABOUT_YOU.search(" ".join(found)):
@@ -566,7 +575,7 @@ _WHO_ARE_YOU_ANYWHERE = tuple(
 )
 
 
-def marker(text: str) -> tuple[Kind, str] | None:
+def marker(text: str, known: Set[str] = frozenset()) -> tuple[Kind, str] | None:
     """The kind of small talk a message makes around words we may not know, and the words
     left around its phrase, less that kind's own words ("top, c'était clair, merci": "top"
     thanks too, it is not the App Store's top spot).
@@ -577,7 +586,7 @@ def marker(text: str) -> tuple[Kind, str] | None:
     deserves "I don't know"). The engine decides whether the words left ask a question:
     "passe une belle fin de journée" is a goodbye whatever "belle" and "fin" mean elsewhere.
     """
-    marked = _marker(text)
+    marked = _marker(text, known)
     if marked is None:
         return None
     kind, rest = marked
@@ -585,8 +594,8 @@ def marker(text: str) -> tuple[Kind, str] | None:
     return kind, " ".join(w for w in rest.split() if w not in own)
 
 
-def _marker(text: str) -> tuple[Kind, str] | None:
-    found = [_small_talk_spelling(w) for w in words(text)]
+def _marker(text: str, known: Set[str]) -> tuple[Kind, str] | None:
+    found = [_small_talk_spelling(w, known) for w in words(text)]
     joined = " ".join(found)
 
     def around(said: re.Match[str]) -> str:

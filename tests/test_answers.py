@@ -72,6 +72,21 @@ def test_phrases_read_for_what_they_mean(engine: Engine, question: str, expected
     assert reply.entry == expected and reply.answered == (expected is not None)
 
 
+@pytest.mark.parametrize("question", ["axios ?", "Axios, c'est quoi ?", "tank?"])
+def test_a_word_of_the_knowledge_is_never_small_talk_typed_wrong(
+    engine: Engine, question: str
+) -> None:
+    # "axios" is one letter from "adios", "tank" from "thank": never a goodbye or a thanks.
+    assert engine.ask(question).kind != "chitchat"
+
+
+def test_a_day_the_fact_does_not_name_is_not_that_fact(engine: Engine) -> None:
+    # Trump spoke on a Monday, Axios reported on a Thursday.
+    assert engine.ask("What did Trump say on Monday about DeepSeek?").entry == "trump_wake_up_call"
+    assert not engine.ask("What did Trump say on Thursday about DeepSeek?").answered
+    assert not engine.ask("did axios publish anything about deepseek on monday?").answered
+
+
 def test_terse_misspelt_question_is_answered(engine: Engine) -> None:
     reply = engine.ask("cout r1 par milion")
     assert reply.answered and reply.entry == "r1_pricing"

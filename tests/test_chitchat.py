@@ -112,3 +112,9 @@ def test_small_talk_with_a_typo_or_emoji_only(text: str, kind: str) -> None:
 @pytest.mark.parametrize("text", ["cout ?", "coût réel", "code", "data", "?", "ban"])
 def test_a_word_one_letter_from_small_talk_is_not_small_talk(text: str) -> None:
     assert chitchat.classify(text) is None
+
+
+def test_a_word_the_knowledge_uses_is_not_read_as_small_talk_typed_wrong() -> None:
+    assert chitchat.classify("adiso") == "bye"  # "adios", one letter off
+    assert chitchat.classify("axios") == "bye"
+    assert chitchat.classify("axios", known=frozenset({"axios"})) is None
