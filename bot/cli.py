@@ -95,7 +95,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
         return 1
     report = lint(engine)
     print("\n".join(report.lines()))
-    return 1 if report.collisions or report.declined or report.unread else 0
+    return 1 if report.collisions or report.declined or report.unread or report.ignored else 0
 
 
 def cmd_misses(args: argparse.Namespace, settings: Settings) -> int:

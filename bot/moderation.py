@@ -313,11 +313,21 @@ class Unread:
 
 
 @dataclass(frozen=True)
+class Ignored:
+    """A keyword made only of words the bot ignores (stop words, fillers): it speaks for
+    nothing ("why" for the reasons entry)."""
+
+    entry: str
+    keyword: str
+
+
+@dataclass(frozen=True)
 class LintReport:
     findings: tuple[Finding, ...]
     variants: int
     declined: tuple[Declined, ...] = ()
     unread: tuple[Unread, ...] = ()
+    ignored: tuple[Ignored, ...] = ()
 
     @property
     def collisions(self) -> dict[tuple[str, str], int]:
@@ -349,12 +359,17 @@ class LintReport:
                 "of an entry, a synonym group or the off-topic list: questions saying it would "
                 "match nothing"
             )
+        for k in self.ignored:
+            out.append(
+                f"keyword: {k.entry} {k.keyword!r} is only words the bot ignores (stop words, "
+                "fillers): it speaks for nothing"
+            )
         clean = self.variants - len(self.findings)
         out.append(
             f"{clean}/{self.variants} variants are answered by their own entry without "
             f"themselves; {len(self.collisions)} colliding pair(s); {len(self.declined)} "
             f"variant(s) using an off-topic word; {len(self.unread)} phrase(s) read as an "
-            "unknown word."
+            f"unknown word; {len(self.ignored)} keyword(s) ignored."
         )
         return out
 
@@ -396,7 +411,13 @@ def lint(engine: Engine) -> LintReport:
         for word in _GROUP_REFERENCE.sub(" ", phrase.read_as).split()
         if any(tok not in vocabulary for tok in matching.tokens(word))
     )
-    return LintReport(tuple(findings), len(index.variant_docs), declined, unread)
+    ignored = tuple(
+        Ignored(entry.id, keyword)
+        for entry in engine.kb.entries
+        for keyword in entry.keywords
+        if not matching.tokens(keyword, phrases)
+    )
+    return LintReport(tuple(findings), len(index.variant_docs), declined, unread, ignored)
 
 
 def _vocabulary(kb: KnowledgeBase) -> frozenset[str]:
