@@ -314,11 +314,12 @@ class Unread:
 
 @dataclass(frozen=True)
 class Ignored:
-    """A keyword made only of words the bot ignores (stop words, fillers): it speaks for
-    nothing ("why" for the reasons entry)."""
+    """A keyword or synonym made only of words the bot ignores (stop words, fillers): it
+    speaks for nothing ("why" for the reasons entry)."""
 
-    entry: str
-    keyword: str
+    where: str
+    """The entry whose keyword it is, or the synonym group ("synonyms.3")."""
+    word: str
 
 
 @dataclass(frozen=True)
@@ -361,7 +362,7 @@ class LintReport:
             )
         for k in self.ignored:
             out.append(
-                f"keyword: {k.entry} {k.keyword!r} is only words the bot ignores (stop words, "
+                f"ignored: {k.where} {k.word!r} is only words the bot ignores (stop words, "
                 "fillers): it speaks for nothing"
             )
         clean = self.variants - len(self.findings)
@@ -369,7 +370,7 @@ class LintReport:
             f"{clean}/{self.variants} variants are answered by their own entry without "
             f"themselves; {len(self.collisions)} colliding pair(s); {len(self.declined)} "
             f"variant(s) using an off-topic word; {len(self.unread)} phrase(s) read as an "
-            f"unknown word; {len(self.ignored)} keyword(s) ignored."
+            f"unknown word; {len(self.ignored)} keyword(s) or synonym(s) ignored."
         )
         return out
 
@@ -411,12 +412,9 @@ def lint(engine: Engine) -> LintReport:
         for word in _GROUP_REFERENCE.sub(" ", phrase.read_as).split()
         if any(tok not in vocabulary for tok in matching.tokens(word))
     )
-    ignored = tuple(
-        Ignored(entry.id, keyword)
-        for entry in engine.kb.entries
-        for keyword in entry.keywords
-        if not matching.tokens(keyword, phrases)
-    )
+    said = [(entry.id, keyword) for entry in engine.kb.entries for keyword in entry.keywords]
+    said += [(f"synonyms.{i}", w) for i, group in enumerate(engine.kb.synonyms) for w in group]
+    ignored = tuple(Ignored(where, w) for where, w in said if not matching.tokens(w, phrases))
     return LintReport(tuple(findings), len(index.variant_docs), declined, unread, ignored)
 
 
