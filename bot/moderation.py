@@ -314,11 +314,11 @@ class Unread:
 
 @dataclass(frozen=True)
 class Ignored:
-    """A keyword or synonym made only of words the bot ignores (stop words, fillers): it
-    speaks for nothing ("why" for the reasons entry)."""
+    """A keyword, synonym or off-topic word made only of words the bot ignores (stop words,
+    fillers): it speaks for nothing ("why" for the reasons entry)."""
 
     where: str
-    """The entry whose keyword it is, or the synonym group ("synonyms.3")."""
+    """The entry whose keyword it is, the synonym group ("synonyms.3"), or "off_topic"."""
     word: str
 
 
@@ -370,7 +370,7 @@ class LintReport:
             f"{clean}/{self.variants} variants are answered by their own entry without "
             f"themselves; {len(self.collisions)} colliding pair(s); {len(self.declined)} "
             f"variant(s) using an off-topic word; {len(self.unread)} phrase(s) read as an "
-            f"unknown word; {len(self.ignored)} keyword(s) or synonym(s) ignored."
+            f"unknown word; {len(self.ignored)} word(s) ignored."
         )
         return out
 
@@ -414,6 +414,7 @@ def lint(engine: Engine) -> LintReport:
     )
     said = [(entry.id, keyword) for entry in engine.kb.entries for keyword in entry.keywords]
     said += [(f"synonyms.{i}", w) for i, group in enumerate(engine.kb.synonyms) for w in group]
+    said += [("off_topic", w) for w in engine.kb.off_topic]
     ignored = tuple(Ignored(where, w) for where, w in said if not matching.tokens(w, phrases))
     return LintReport(tuple(findings), len(index.variant_docs), declined, unread, ignored)
 

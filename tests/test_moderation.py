@@ -136,7 +136,7 @@ def test_lint_passes_a_clean_file(tmp_path: Path) -> None:
     assert code == 0, out
     assert out.strip().endswith(
         "0 colliding pair(s); 0 variant(s) using an off-topic word; 0 phrase(s) read as an "
-        "unknown word; 0 keyword(s) or synonym(s) ignored."
+        "unknown word; 0 word(s) ignored."
     )
 
 
@@ -175,9 +175,11 @@ def test_lint_reports_a_phrase_read_as_a_word_the_file_never_uses(tmp_path: Path
     assert "phrases.0" not in out and "; 1 phrase(s) read as an unknown word;" in out
 
 
-def test_lint_reports_a_keyword_or_synonym_the_bot_ignores(tmp_path: Path) -> None:
+def test_lint_reports_a_keyword_synonym_or_off_topic_word_the_bot_ignores(tmp_path: Path) -> None:
     # "why" is a stop word: as a keyword of the price entry it speaks for nothing.
-    text = LINT_BASE.replace("entries:", "synonyms:\n  - [prix, real, tarif]\nentries:").replace(
+    text = LINT_BASE.replace(
+        "entries:", "synonyms:\n  - [prix, real, tarif]\noff_topic: [sûr]\nentries:"
+    ).replace(
         '    answer: {fr: "2,2 $.", en: "$2.2."}',
         '    keywords: [why, tarif]\n    answer: {fr: "2,2 $.", en: "$2.2."}',
     )
@@ -185,7 +187,8 @@ def test_lint_reports_a_keyword_or_synonym_the_bot_ignores(tmp_path: Path) -> No
     assert code == 1
     assert "ignored: price 'why' is only words the bot ignores" in out and "'tarif'" not in out
     assert "ignored: synonyms.0 'real' is only words the bot ignores" in out
-    assert out.strip().endswith("; 2 keyword(s) or synonym(s) ignored.")
+    assert "ignored: off_topic 'sûr' is only words the bot ignores" in out
+    assert out.strip().endswith("; 3 word(s) ignored.")
 
 
 def test_lint_reads_a_variant_whole_as_search_does(tmp_path: Path) -> None:
