@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -400,20 +400,6 @@ def _documents(kb: KnowledgeBase) -> list[matching.Document]:
     return docs
 
 
-def _written(kb: KnowledgeBase) -> Iterator[str]:
-    """The folded words of every text the knowledge file writes."""
-    for entry in kb.entries:
-        texts = [q for _, q in entry.questions.all()] + entry.keywords
-        texts += [entry.topic.get(lang) for lang in LANGS] + [
-            entry.answer.get(lang) for lang in LANGS
-        ]
-        for text in texts:
-            yield from matching.words(text)
-    for group in kb.synonyms:
-        for word in group:
-            yield from matching.words(word)
-
-
 def _day_names(texts: Iterable[str]) -> set[int]:
     """The days of the week these texts name, Monday as 0, in either language."""
     return {_WEEKDAYS[w] for text in texts for w in matching.words(text) if w in _WEEKDAYS}
@@ -452,7 +438,8 @@ class Engine:
         object.__setattr__(self, "_dated", frozenset(dated))
         weekdays = {e.id: frozenset(_day_names(e.answer.get(x) for x in LANGS)) for e in entries}
         object.__setattr__(self, "_weekdays", weekdays)
-        object.__setattr__(self, "_known", frozenset(_written(self.kb)))
+        known = frozenset(w for text in self.kb.texts() for w in matching.words(text))
+        object.__setattr__(self, "_known", known)
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, path: Path | None = None) -> Engine:

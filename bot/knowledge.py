@@ -196,6 +196,19 @@ class KnowledgeBase(_Model):
     def entry(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
 
+    def texts(self) -> Iterator[str]:
+        """Every text the file writes for matching: questions, keywords, topics and answers,
+        synonyms, off-topic words. What the bot may meet again in a question."""
+        for entry in self.entries:
+            yield from (q for _, q in entry.questions.all())
+            yield from entry.keywords
+            for lang in LANGS:
+                yield entry.topic.get(lang)
+                yield entry.answer.get(lang)
+        for group in self.synonyms:
+            yield from group
+        yield from self.off_topic
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -376,7 +376,8 @@ class LintReport:
 
 
 def lint(engine: Engine) -> LintReport:
-    """Leave-one-out: match every variant against the knowledge base without that variant."""
+    """Leave-one-out: match every variant against the knowledge base without that variant;
+    then what in the file speaks for nothing or declines its own variants."""
     index = engine.index
     findings = []
     for v, doc in enumerate(index.variant_docs):
@@ -393,42 +394,48 @@ def lint(engine: Engine) -> LintReport:
                 score=matches[0].score if matches else 0.0,
             )
         )
-    phrases = index.phrases
+    return LintReport(
+        tuple(findings),
+        len(index.variant_docs),
+        _declined(engine),
+        _unread(engine.kb),
+        _ignored(engine.kb, index.phrases),
+    )
+
+
+def _declined(engine: Engine) -> tuple[Declined, ...]:
+    """Variants using a word the off-topic list declines, as search reads them."""
+    phrases = engine.index.phrases
     listed = {
         tok: word
         for word in reversed(engine.kb.off_topic)
         for tok in matching.tokens(word, phrases)
     }
-    declined = tuple(
+    return tuple(
         Declined(doc.key, doc.text, _word_of(doc.text, tok, phrases), listed[tok])
-        for doc in index.variant_docs
+        for doc in engine.index.variant_docs
         for tok in dict.fromkeys(matching.tokens(doc.text, phrases))
         if tok in listed and tok not in matching.about_the_asker(doc.text, phrases)
     )
-    vocabulary = _vocabulary(engine.kb)
-    unread = tuple(
+
+
+def _unread(kb: KnowledgeBase) -> tuple[Unread, ...]:
+    """Phrases read as a word the file never writes. The file is read without its phrases:
+    the index knows a `read_as` anyway, from the variants the phrase itself rewrites."""
+    vocabulary = frozenset(t for text in kb.texts() for t in matching.tokens(text))
+    return tuple(
         Unread(i, phrase.read_as, word)
-        for i, phrase in enumerate(engine.kb.phrases)
+        for i, phrase in enumerate(kb.phrases)
         for word in _GROUP_REFERENCE.sub(" ", phrase.read_as).split()
         if any(tok not in vocabulary for tok in matching.tokens(word))
     )
-    said = [(entry.id, keyword) for entry in engine.kb.entries for keyword in entry.keywords]
-    said += [(f"synonyms.{i}", w) for i, group in enumerate(engine.kb.synonyms) for w in group]
-    said += [("off_topic", w) for w in engine.kb.off_topic]
-    ignored = tuple(Ignored(where, w) for where, w in said if not matching.tokens(w, phrases))
-    return LintReport(tuple(findings), len(index.variant_docs), declined, unread, ignored)
 
 
-def _vocabulary(kb: KnowledgeBase) -> frozenset[str]:
-    """Every word the file writes, read without its phrases: a phrase's `read_as` must be one
-    of them (the index would know it anyway, from the variants the phrase itself rewrites)."""
-    texts = [*kb.off_topic, *(w for group in kb.synonyms for w in group)]
-    for entry in kb.entries:
-        texts += [q for _, q in entry.questions.all()] + entry.keywords
-        texts += [entry.topic.get(lang) for lang in LANGS] + [
-            entry.answer.get(lang) for lang in LANGS
-        ]
-    return frozenset(tok for text in texts for tok in matching.tokens(text))
+def _ignored(kb: KnowledgeBase, phrases: matching.Phrases) -> tuple[Ignored, ...]:
+    said = [(entry.id, keyword) for entry in kb.entries for keyword in entry.keywords]
+    said += [(f"synonyms.{i}", w) for i, group in enumerate(kb.synonyms) for w in group]
+    said += [("off_topic", w) for w in kb.off_topic]
+    return tuple(Ignored(where, w) for where, w in said if not matching.tokens(w, phrases))
 
 
 _GROUP_REFERENCE = re.compile(r"\\\d+|\\g<\w+>")
