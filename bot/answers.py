@@ -400,9 +400,9 @@ def _documents(kb: KnowledgeBase) -> list[matching.Document]:
     return docs
 
 
-def _day_names(texts: Iterable[str]) -> set[int]:
-    """The days of the week these texts name, Monday as 0, in either language."""
-    return {_WEEKDAYS[w] for text in texts for w in matching.words(text) if w in _WEEKDAYS}
+def _day_names(words: Iterable[str]) -> frozenset[int]:
+    """The days of the week these words name, Monday as 0, in either language."""
+    return frozenset(_WEEKDAYS[w] for w in words if w in _WEEKDAYS)
 
 
 @dataclass(frozen=True)
@@ -436,7 +436,10 @@ class Engine:
         object.__setattr__(self, "_counted", frozenset(e.id for e in entries if _counts(e)))
         dated = (e.id for e in entries if any(matching.states_time(e.answer.get(x)) for x in LANGS))
         object.__setattr__(self, "_dated", frozenset(dated))
-        weekdays = {e.id: frozenset(_day_names(e.answer.get(x) for x in LANGS)) for e in entries}
+        weekdays = {
+            e.id: _day_names(w for x in LANGS for w in matching.words(e.answer.get(x)))
+            for e in entries
+        }
         object.__setattr__(self, "_weekdays", weekdays)
         known = frozenset(w for text in self.kb.texts() for w in matching.words(text))
         object.__setattr__(self, "_known", known)
@@ -645,7 +648,7 @@ class Engine:
     def _another_day(self, question: str, matches: list[matching.Match]) -> bool:
         """Whether the question names a day of the week and the best match's fact names
         others, not that one."""
-        asked = _day_names([question])
+        asked = _day_names(self._words(question))
         said = self._weekdays.get(matches[0].key, frozenset()) if matches else frozenset()
         return bool(asked and said) and not asked & said
 
