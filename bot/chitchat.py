@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Set
 from functools import lru_cache
 from typing import Literal
 
@@ -330,7 +329,7 @@ def _emoji_talk(text: str) -> Kind | None:
 
 
 @lru_cache(maxsize=1 << 12)
-def _small_talk_spelling(word: str, known: Set[str]) -> str:
+def _small_talk_spelling(word: str, known: frozenset[str]) -> str:
     """A small-talk word typed one letter off ("bonjoru", "thnks", "salu") as it is spelt;
     other words unchanged. Words of four letters and more, first letter right, never a stop
     word nor a word of the knowledge (`known`): "cout" must stay the cost, not become "tout",
@@ -352,7 +351,7 @@ def _small_talk_spelling(word: str, known: Set[str]) -> str:
     return hit[0] if hit is not None and hit[0][0] == word[0] else word
 
 
-def classify(text: str, known: Set[str] = frozenset()) -> Kind | None:
+def classify(text: str, known: frozenset[str] = frozenset()) -> Kind | None:
     """Greetings, thanks and the like: they get a friendly word, never a fact.
 
     Small talk is a message whose every content word is a small-talk word; "bonjour, combien
@@ -575,7 +574,7 @@ _WHO_ARE_YOU_ANYWHERE = tuple(
 )
 
 
-def marker(text: str, known: Set[str] = frozenset()) -> tuple[Kind, str] | None:
+def marker(text: str, known: frozenset[str] = frozenset()) -> tuple[Kind, str] | None:
     """The kind of small talk a message makes around words we may not know, and the words
     left around its phrase, less that kind's own words ("top, c'était clair, merci": "top"
     thanks too, it is not the App Store's top spot).
@@ -594,7 +593,7 @@ def marker(text: str, known: Set[str] = frozenset()) -> tuple[Kind, str] | None:
     return kind, " ".join(w for w in rest.split() if w not in own)
 
 
-def _marker(text: str, known: Set[str]) -> tuple[Kind, str] | None:
+def _marker(text: str, known: frozenset[str]) -> tuple[Kind, str] | None:
     found = [_small_talk_spelling(w, known) for w in words(text)]
     joined = " ".join(found)
 
