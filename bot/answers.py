@@ -419,10 +419,10 @@ class Engine:
     _dated: frozenset[str] = field(init=False, repr=False, compare=False)
     """Ids of the entries whose answer names a day or a date: only they say when."""
     _weekdays: dict[str, frozenset[int]] = field(init=False, repr=False, compare=False)
+    """Entry id -> the days of the week its answer names (Trump spoke on a Monday)."""
     _known: frozenset[str] = field(init=False, repr=False, compare=False)
     """Every word the knowledge writes, folded: small talk must not read one as a typo of its
     own ("axios" is not "adios", nor "tank" "thank")."""
-    """Entry id -> the days of the week its answer names (Trump spoke on a Monday)."""
     _subject: tuple[frozenset[str], frozenset[str]] = field(init=False, repr=False, compare=False)
     """The article's subject words and its presenting entry's words (`_subject_words`)."""
 
@@ -500,10 +500,9 @@ class Engine:
         if talk is not None:
             return Reply(question, "chitchat", lang, t[talk])
         rest = chitchat.about_the_article(question)
+        asker = matching.about_the_asker(question, self.index.phrases) if rest else frozenset()
         if rest is not None and all(
-            t in matching.about_the_asker(question, self.index.phrases)
-            or matching.resolve(t, self.index) is None
-            for t in rest
+            t in asker or matching.resolve(t, self.index) is None for t in rest
         ):
             # "tldr de l'article ? j'ai la flemme de tout lire": what the rest says, no fact has.
             return self._about_the_article(question, lang)
