@@ -104,7 +104,7 @@ EN_STOP = _wordset(
     mainly mostly essentially largely primarily goodmorning goodevening goodday goodafternoon
     show shows showed showing shown tbh ngl imo imho whether likes liked bout such text texts
     random came taking frm true real wich wht whos measure measures measured never once other
-    whi one type types hw dat
+    whi one type types hw dat before
     others start started starting starts raise raised raises raising total haha hahaha hihi
     hehe mdr ptdr rofl bro dude
     """
@@ -352,6 +352,10 @@ _READING: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:in|en) (?:plain|simple|simples) (?:words|terms|mots|termes)\b", " "),
         # "Au fond" is "basically", not the "tendance de fond" of the gap's entry.
         (r"\bau fond\b", " "),
+        # Chat shorthand: "tl;dr", "never heard of em b4".
+        (r"\btl dr\b", "tldr"),
+        (r"\bb4\b", "before"),
+        (r"\bem\b", "them"),
         # "The eu" is the EU (lower case, "eu" is French for "had").
         (r"\bthe eu\b", "the ue"),
         # "2,2 $, c'est quoi ce chiffre ?": beside a number, "chiffre" is that number.
@@ -574,7 +578,9 @@ def detect_language(text: str, lexicon: dict[str, Lang] | None = None) -> Lang |
 
 
 _QUANTITY = re.compile(
-    r"\b(?:combien|cb|how (?:much|many)|quel(?:le)? (?:montant|pourcentage|somme|chiffre)|"
+    # "Numéro combien ?" asks a rank, which the App Store entry gives without a figure.
+    r"\b(?:(?<!numero )combien|cb|how (?:much|many)|"
+    r"quel(?:le)? (?:montant|pourcentage|somme|chiffre)|"
     r"what (?:amount|percentage|sum|figure)|de quel montant|dollar (?:figure|amount)|"
     r"(?:exact|precise|exacte|precis|precise) (?:amount|figure|sum|number|cost|montant|chiffre|"
     r"dollar|somme|cout|budget)|"

@@ -65,6 +65,22 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         ("quel pays arrive juste après la chine pour les investissements en IA ?", None),
         # "S'y prendre" is how it is done: the method.
         ("comment ils s'y sont pris chez deepseek pour l'entraînement ?", "training_strategy"),
+        # "Numéro combien" asks a rank, which the App Store entry gives without a figure.
+        ("deepseek est numéro combien dans l'app store américain ?", "app_store_ranking"),
+        # Coders and "les pros de la tech" are the tech workers afraid for their jobs.
+        ("are silicon valley coders scared for their jobs?", "meta_llama"),
+        ("les pros de la tech aux usa flippent ?", "meta_llama"),
+        # Meta's leadership is its executives; money put into AI is investment.
+        ("how did meta's leadership respond to deepseek", "meta_llama"),
+        ("is the us still ahead on ai money even with deepseek?", "ai_investment"),
+        # "Une petite phrase" is a soundbite; "lose so much value" a fall.
+        ("donald a sorti une petite phrase sur deepseek ?", "trump_wake_up_call"),
+        ("why did us tech stocks lose so much value?", "tech_stocks_fall"),
+        # Chat shorthand: "tl;dr" asks for the gist, "em" are them; "before" asks nothing
+        # (it used to pick the training strategy).
+        ("gimme the tl;dr of that article", "deepseek_overview"),
+        ("deepseek, never heard of em, who r they?", "deepseek_overview"),
+        ("never heard of them before, who are deepseek?", "deepseek_overview"),
     ],
 )
 def test_phrases_read_for_what_they_mean(engine: Engine, question: str, expected: str) -> None:
