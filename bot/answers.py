@@ -510,10 +510,10 @@ class Engine:
         best = matches[0].score if matches else 0.0
         if (talk := self._small_talk_around(question, verdict)) is not None:
             return Reply(question, "chitchat", lang, t[talk])
-        if verdict == "fallback" and self._says_nothing_we_know(question):
-            # "c'est quoi ton blaze", "enjoy the rest of your evening": said to the bot, in
-            # words the knowledge never uses; who we are answers it better than a topic list.
-            return Reply(question, "chitchat", lang, t["who_are_you"])
+        if verdict == "fallback" and (talk := self._says_nothing_we_know(question)):
+            # "c'est quoi ton blaze", "greetings from rainy Manchester, bot": small talk in
+            # words the knowledge never uses; a friendly word answers it better than topics.
+            return Reply(question, "chitchat", lang, t[talk])
         if verdict == "answer":
             return self.reply_for(matches[0].key, lang, question=question, score=best)
         if verdict == "suggest":
@@ -638,11 +638,22 @@ class Engine:
         known = sum(hit is not None and hit[1] == 1.0 for hit in hits)
         return talk if known <= 2 and (verdict != "answer" or known == 0) else None
 
-    def _says_nothing_we_know(self, question: str) -> bool:
-        """Addressed to the bot without one word the knowledge base uses or declines."""
-        return chitchat.addresses_the_bot(question) and all(
-            matching.resolve(tok, self.index) is None for tok in self._tokens(question)
-        )
+    def _says_nothing_we_know(self, question: str) -> chitchat.Kind | None:
+        """Small talk (`chitchat.said_to_us`) whose other words the knowledge base neither
+        uses nor declines. Beside a greeting, thanks or goodbye word, a word it only guesses
+        at counts as unknown ("greetings" is not "great" typed wrong); a message that is only
+        said to the bot must have no word it knows at all, or "is coffee bad for your heart?"
+        would get who we are instead of the topics."""
+        said = chitchat.said_to_us(question, self._known)
+        if said is None:
+            return None
+        talk, rest = said
+        only_to_us = talk == "who_are_you"
+        for tok in self._tokens(question if only_to_us else " ".join(rest)):
+            hit = matching.resolve(tok, self.index)
+            if hit is not None and (only_to_us or hit[1] == 1.0):
+                return None
+        return talk
 
     def _another_day(self, question: str, matches: list[matching.Match]) -> bool:
         """Whether the question names a day of the week and the best match's fact names

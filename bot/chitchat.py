@@ -36,7 +36,7 @@ _SMALLTALK: dict[Kind, frozenset[str]] = {
         "merci merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers nice "
         "cool top super parfait genial great awesome excellent bravo perfect appreciate "
         "appreciated gracias danke grazie helpful utile nickel impeccable sympa rock rocks mate "
-        "remercie remercier remercions infiniment mille bunch ton tons"
+        "remercie remercier remercions infiniment mille bunch ton tons obliged pleasure"
     ),
     "bye": _wordset(
         "bye byebye revoir ciao tchao goodbye later cya bientot nuit night goodnight gn adieu "
@@ -163,6 +163,9 @@ _ABOUT_YOU = re.compile(
     r"(?:tu comprends|vous comprenez|do you understand|can you understand) (?:l )?"
     r"(?:francais|anglais|english|french)|"
     r"(?:what|who) are you exactly|(?:what|who) (?:you are|you re|u r)(?: exactly| really)?$|"
+    r"(?:what|who) are (?:you|u)(?: exactly| really| actually| like)*(?: a| an| some)?"
+    r"(?: kind of| sort of)? (?:ai|ia|bot|robot|chatbot|assistant|helper|program|human|person)|"
+    r"on se (?:tutoie|vouvoie)|(?:je peux|on peut|puis je) (?:te|vous) (?:tutoyer|vouvoyer)|"
     r"(?:whom|who) (?:do|am) i (?:have the pleasure|talking|chatting|texting|speaking)|"
     r"(?:tu parles|vous parlez|parles tu|parlez vous|do you speak|can you speak|you speak) "
     r"(?:francais|anglais|english|french)|"
@@ -234,11 +237,6 @@ _YOU = _wordset(
 )
 
 
-def addresses_the_bot(text: str) -> bool:
-    """ "T'es une IA ou un stagiaire ?", "hope you're having a decent week": said to the bot."""
-    return any(w in _YOU for w in words(text))
-
-
 _ABOUT_CUES = frozenset(
     tokens(
         "article articles texte papier piece text resume resumer resumes summary summarize "
@@ -300,7 +298,9 @@ _WHOLE_PHRASES = tuple(
 )
 """Each phrase as a whole message, between greetings and a vocative ("hey, what's up bot"),
 compiled once at import rather than for every message."""
-_THANKS = _wordset("merci merki cimer thanks thank thx thks tks ty tysm thanx thanku remercie")
+_THANKS = _wordset(
+    "merci merki cimer thanks thank thx thks tks ty tysm thanx thanku remercie obliged pleasure"
+)
 _BY_PRIORITY: tuple[Kind, ...] = ("who_are_you", "thanks", "bye", "greeting", "ack")
 _SMALLTALK_STEMS = frozenset(stem(w) for w in _SMALLTALK_WORDS)
 _KIND_STEMS = {kind: frozenset(stem(w) for w in ws) for kind, ws in _SMALLTALK.items()}
@@ -409,7 +409,7 @@ _ASKING = _wordset(
 _MARKERS: dict[Kind, frozenset[str]] = {
     "thanks": _wordset(
         "merci mercis merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers "
-        "bravo remercie gracias danke grazie appreciate appreciated"
+        "bravo remercie gracias danke grazie appreciate appreciated obliged pleasure"
     ),
     "bye": _wordset(
         "bye byebye revoir revoyure ciao tchao goodbye cya adieu adios farewell ttyl goodnight gn "
@@ -419,7 +419,7 @@ _MARKERS: dict[Kind, frozenset[str]] = {
     "greeting": _wordset(
         "bonjour salut coucou hello hi hey hiya hallo hola yo bonsoir slt cc bjr wesh howdy heya "
         "helo hii hiii heyy salam gm morning goodmorning goodevening goodday goodafternoon "
-        "salutations"
+        "salutations greetings sup wassup whatsup"
     ),
 }
 """Words that make a message small talk whatever else it says, as long as it asks nothing."""
@@ -452,7 +452,8 @@ _LEAVING = re.compile(
     r"je (?:vais|file) (?:me coucher|dormir|y aller)|"
     r"(?:gotta|got to|have to|need to|must) (?:go|run|leave|bounce)|talk (?:soon|later)|"
     r"(?:catch|see) (?:you|u|ya) (?:later|soon|around|tomorrow)|logging off|signing off|flip side|"
-    r"i m (?:off|out)|heading (?:off|out)|good ?night|take care|until next time|peace out|"
+    r"(?:i m|im) (?:off|out)(?: to (?:bed|sleep))?|heading (?:off|out)|good ?night|take care|"
+    r"until next time|peace out|"
     r"that s (?:all|it) for (?:today|tonight|now|me)|"
     r"c est tout pour (?:aujourd hui|ce soir|moi|l instant|le moment)|"
     r"(?:see|catch|talk to) (?:you|u|ya) (?:next time|another time|later)|"
@@ -469,7 +470,7 @@ _INSULTS = _wordset(
     "sucks suck con conne cretin abruti imbecile incompetent inutile rubbish garbage trash "
     "terrible horrible awful worst pire merde crap shit calamite catastrophe catastrophique pourri "
     "pourrie bidon nulos relou chiant waste joke clown moron lame annoying agacant decevant teapot "
-    "bete betes pointless nonsense"
+    "bete betes pointless nonsense meh"
 )
 """Words of a user unhappy with the bot: an apology, not a fact, nor "I don't know"."""
 
@@ -516,7 +517,8 @@ _THANKS_PHRASE = re.compile(
     r"awesome|amazing)|(?:you re|you are|ur|u r)(?: a| an)?(?: pretty| really| so| very| quite)? "
     r"(?:smart|clever|good|great|helpful)(?: little)?(?: bot| robot| one)?|"
     r"(?:i|we) (?:love|like) (?:you|u|this bot)|"
-    r"(?:lovely|nice|great|good|a pleasure) (?:to|chatting|talking) (?:chat|talk|speak|with|to)?"
+    r"(?:lovely|nice|great|good|(?:a )?pleasure) (?:to|chatting|talking)"
+    r" (?:chat|talk|speak|with|to)?"
     r"(?: with| to)? (?:you|u)|"
     r"(?:ravie?|contente?|un plaisir) de (?:discuter|parler|papoter|causer) avec (?:toi|vous)|"
     r"je (?:t aime|t adore|vous adore)|(?:j adore|j aime bien|j aime) (?:ce|ton|le) (?:bot|robot)|"
@@ -553,6 +555,9 @@ _COMPLAINT_PHRASE = re.compile(
     r"(?: vraiment| trop| really| so| pretty| tellement)? (?:nulles|nuls|bad|wrong|fausses|"
     r"useless|inutiles|terrible|awful|rubbish|pourries|bidons|nazes)|"
     r"(?:t as|tu as|vous avez) (?:mal|pas bien) repondu|"
+    r"(?:t es|tu es|vous etes|you re|you are|ur|u r) (?:pas|not)"
+    r"(?: (?:tres|bien|super|si|tellement|very|that|so|too))? "
+    r"(?:malin|maligne|intelligent|intelligente|fute|futee|doue|douee|smart|bright|clever)|"
     r"(?:completement |vraiment |totalement )?a cote de la plaque|(?:completement )?hors sujet|"
     r"(?:way |totally |completely )?off the mark|(?:way |totally |completely )?off topic|"
     rf"(?:(?:{_YOUR_REPLY}|you|it)(?: just)? )?(?:made|makes) (?:zero|no|0) sense|"
@@ -591,6 +596,24 @@ def marker(text: str, known: frozenset[str] = frozenset()) -> tuple[Kind, str] |
     kind, rest = marked
     own = _SMALLTALK.get(kind, frozenset())
     return kind, " ".join(w for w in rest.split() if w not in own)
+
+
+def said_to_us(text: str, known: frozenset[str] = frozenset()) -> tuple[Kind, list[str]] | None:
+    """The small talk a message makes by its words alone, and its other words, for a message
+    the knowledge has no answer to: the caller checks that the other words mean nothing there.
+
+    A greeting, thanks, goodbye or insult word in a message that asks nothing ("greetings from
+    rainy Manchester", "much obliged", "ur replies are meh") is that kind; a message said to
+    the bot ("T'es une IA ou un stagiaire ?", "bot, recommend me a film") is about us."""
+    found = [_small_talk_spelling(w, known) for w in words(text)]
+    rest = [w for w in found if w not in _SMALLTALK_WORDS and w not in _INSULTS]
+    if not any(w in _ASKING for w in found):
+        for kind, marks in (("complaint", _INSULTS), *_MARKERS.items()):
+            if any(w in marks for w in found):
+                return kind, rest
+    if any(w in _YOU for w in found):
+        return "who_are_you", rest
+    return None
 
 
 def _marker(text: str, known: frozenset[str]) -> tuple[Kind, str] | None:

@@ -127,7 +127,7 @@ _FR_MARKERS = _wordset(
     revoila retour remercie souci soucis pote prochaine tard appelles nom mdr ptdr dispo
     reveille quelqu bientot revoir desole ouais hier soir matin semaine
     interessant serieux vois nan perdu ville bourse krach bisous lien gratuit devant
-    filtrage synthese kesako jamais entendu parler
+    filtrage synthese kesako jamais entendu parler se tutoie vouvoie tutoyer vouvoyer
     """
 )
 _EN_MARKERS = _wordset(

@@ -447,6 +447,17 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("r u some kind of ai or an actual guy", "who are you?"),
         ("sup dude", "hello"),
         ("j'ai pas tout suivi là, tu m'as perdu", "j'ai rien compris"),
+        # A greeting, thanks, goodbye or insult word beside words the knowledge does not use,
+        # or only guesses at ("greetings" is not "great" typed wrong; "robot" is no question).
+        ("greetings from a snowy village, bot", "hello"),
+        ("sup robot, hows ur weekend", "hello"),
+        ("much obliged, amigo", "thanks"),
+        ("pleasure chatting with you", "thanks"),
+        ("ok im off to bed", "bye"),
+        ("ngl these replies are kinda meh", "you're useless"),
+        ("t'es pas très malin hein", "t'es vraiment nul"),  # not the training strategy's trick
+        ("so what are you, like an ai helper?", "who are you?"),  # not the overview
+        ("on se tutoie ?", "qui es-tu ?"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
@@ -510,8 +521,14 @@ def test_small_talk_words_in_a_real_question_do_not_hide_it(
     assert engine.ask(question).entry == entry
 
 
-def test_unrelated_question_falls_back_to_the_topics(engine: Engine) -> None:
-    reply = engine.ask("recommande-moi un bon film")
+@pytest.mark.parametrize(
+    "question",
+    # Said to the bot, but with words the bot knows or guesses at ("calcul", "help"): the
+    # topics tell what it can do better than who it is.
+    ["recommande-moi un bon film", "can you help me with my calculus homework"],
+)
+def test_unrelated_question_falls_back_to_the_topics(engine: Engine, question: str) -> None:
+    reply = engine.ask(question)
     assert reply.kind == "fallback" and not reply.answered
     assert len(reply.suggestions) == engine.entry_count
     assert "Chute des actions" in reply.text or reply.suggestions[0].topic in reply.text
