@@ -95,7 +95,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
         return 1
     report = lint(engine)
     print("\n".join(report.lines()))
-    return 1 if report.collisions or report.declined or report.unread or report.ignored else 0
+    problems = report.declined or report.unread or report.ignored or report.shared
+    return 1 if report.collisions or problems else 0
 
 
 def cmd_misses(args: argparse.Namespace, settings: Settings) -> int:

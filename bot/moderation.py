@@ -323,12 +323,27 @@ class Ignored:
 
 
 @dataclass(frozen=True)
+class Shared:
+    """A synonym or keyword the bot reads as the same word as another group's synonym, or as an
+    off-topic word: stemming cannot tell "bleed" from "blé", so questions saying one are read
+    as the other (the later group's, or declined)."""
+
+    where: str
+    """The synonym group ("synonyms.1") or entry whose word it is."""
+    word: str
+    other: str
+    """Where the other word is: "synonyms.59" or "off_topic"."""
+    other_word: str
+
+
+@dataclass(frozen=True)
 class LintReport:
     findings: tuple[Finding, ...]
     variants: int
     declined: tuple[Declined, ...] = ()
     unread: tuple[Unread, ...] = ()
     ignored: tuple[Ignored, ...] = ()
+    shared: tuple[Shared, ...] = ()
 
     @property
     def collisions(self) -> dict[tuple[str, str], int]:
@@ -365,12 +380,18 @@ class LintReport:
                 f"ignored: {k.where} {k.word!r} is only words the bot ignores (stop words, "
                 "fillers): it speaks for nothing"
             )
+        for c in self.shared:
+            out.append(
+                f"shared: {c.where} {c.word!r} reads as the same word as {c.other} "
+                f"{c.other_word!r}: the bot cannot tell them apart"
+            )
         clean = self.variants - len(self.findings)
         out.append(
             f"{clean}/{self.variants} variants are answered by their own entry without "
             f"themselves; {len(self.collisions)} colliding pair(s); {len(self.declined)} "
             f"variant(s) using an off-topic word; {len(self.unread)} phrase(s) read as an "
-            f"unknown word; {len(self.ignored)} word(s) ignored."
+            f"unknown word; {len(self.ignored)} word(s) ignored; {len(self.shared)} word(s) "
+            "read as another group's."
         )
         return out
 
@@ -400,6 +421,7 @@ def lint(engine: Engine) -> LintReport:
         _declined(engine),
         _unread(engine.kb),
         _ignored(engine.kb, index.phrases),
+        _shared(engine.kb, index.phrases),
     )
 
 
@@ -436,6 +458,26 @@ def _ignored(kb: KnowledgeBase, phrases: matching.Phrases) -> tuple[Ignored, ...
     said += [(f"synonyms.{i}", w) for i, group in enumerate(kb.synonyms) for w in group]
     said += [("off_topic", w) for w in kb.off_topic]
     return tuple(Ignored(where, w) for where, w in said if not matching.tokens(w, phrases))
+
+
+def _shared(kb: KnowledgeBase, phrases: matching.Phrases) -> tuple[Shared, ...]:
+    """Synonyms of different groups, or a synonym or keyword and an off-topic word, that the
+    bot reads as one word."""
+    first: dict[str, tuple[str, str]] = {}
+    for word in kb.off_topic:
+        for tok in matching.tokens(word, phrases):
+            first.setdefault(tok, ("off_topic", word))
+    found = []
+    said = [(f"synonyms.{i}", w) for i, group in enumerate(kb.synonyms) for w in group]
+    said += [(entry.id, keyword) for entry in kb.entries for keyword in entry.keywords]
+    for where, word in said:
+        toks = matching.tokens(word, phrases)
+        if len(toks) != 1:
+            continue
+        other = first.setdefault(toks[0], (where, word))
+        if other[0] != where and (other[0] == "off_topic" or where.startswith("synonyms.")):
+            found.append(Shared(where, word, *other))
+    return tuple(found)
 
 
 _GROUP_REFERENCE = re.compile(r"\\\d+|\\g<\w+>")

@@ -76,6 +76,8 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         # "Une petite phrase" is a soundbite; "lose so much value" a fall.
         ("donald a sorti une petite phrase sur deepseek ?", "trump_wake_up_call"),
         ("why did us tech stocks lose so much value?", "tech_stocks_fall"),
+        # Bleeding stocks fall ("bleed" read as a synonym stemmed like "blé", money).
+        ("us tech stocks bleeding after deepseek", "tech_stocks_fall"),
         # Chat shorthand: "tl;dr" asks for the gist, "em" are them; "before" asks nothing
         # (it used to pick the training strategy).
         ("gimme the tl;dr of that article", "deepseek_overview"),

@@ -136,7 +136,7 @@ def test_lint_passes_a_clean_file(tmp_path: Path) -> None:
     assert code == 0, out
     assert out.strip().endswith(
         "0 colliding pair(s); 0 variant(s) using an off-topic word; 0 phrase(s) read as an "
-        "unknown word; 0 word(s) ignored."
+        "unknown word; 0 word(s) ignored; 0 word(s) read as another group's."
     )
 
 
@@ -188,7 +188,24 @@ def test_lint_reports_a_keyword_synonym_or_off_topic_word_the_bot_ignores(tmp_pa
     assert "ignored: price 'why' is only words the bot ignores" in out and "'tarif'" not in out
     assert "ignored: synonyms.0 'real' is only words the bot ignores" in out
     assert "ignored: off_topic 'sûr' is only words the bot ignores" in out
-    assert out.strip().endswith("; 3 word(s) ignored.")
+    assert "; 3 word(s) ignored;" in out
+
+
+def test_lint_reports_words_the_bot_reads_as_another_groups(tmp_path: Path) -> None:
+    # "bleed" stems like "blé": in two groups, the bot reads both as the later group's word.
+    # "installations" stems like the off-topic "installer": as a synonym it is declined.
+    text = LINT_BASE.replace(
+        "entries:",
+        "synonyms:\n  - [prix, tarif, bleed]\n  - [argent, blé, installations]\n"
+        "off_topic: [installer]\nentries:",
+    )
+    code, out = lint_file(tmp_path, text)
+    assert code == 1
+    assert "shared: synonyms.1 'blé' reads as the same word as synonyms.0 'bleed'" in out
+    assert (
+        "shared: synonyms.1 'installations' reads as the same word as off_topic 'installer'" in out
+    )
+    assert "'tarif'" not in out and "; 2 word(s) read as another group's." in out
 
 
 def test_lint_reads_a_variant_whole_as_search_does(tmp_path: Path) -> None:
