@@ -78,6 +78,10 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         ("why did us tech stocks lose so much value?", "tech_stocks_fall"),
         # Bleeding stocks fall ("bleed" read as a synonym stemmed like "blé", money).
         ("us tech stocks bleeding after deepseek", "tech_stocks_fall"),
+        # Index funds and value are no India nor valuation, which stay off-topic.
+        ("my tech index funds went down, is deepseek why?", "tech_stocks_fall"),
+        ("what is deepseek's valuation?", None),
+        ("l'inde investit-elle dans l'ia ?", None),
         # Chat shorthand: "tl;dr" asks for the gist, "em" are them; "before" asks nothing
         # (it used to pick the training strategy).
         ("gimme the tl;dr of that article", "deepseek_overview"),
