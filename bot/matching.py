@@ -352,6 +352,13 @@ _READING: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:in|en) (?:plain|simple|simples) (?:words|terms|mots|termes)\b", " "),
         # "Au fond" is "basically", not the "tendance de fond" of the gap's entry.
         (r"\bau fond\b", " "),
+        # "I found out", "just found this": finding, not founding (the founders, off-topic).
+        (r"\bfound out\b", "saw"),
+        (
+            r"\b(i|we|you|they|he|she|just|finally|recently|have|has|had|never|ve) found\b",
+            r"\1 saw",
+        ),
+        (r"^found (?=this|that|an?|some)\b", "saw "),
         # Chat shorthand: "tl;dr", "never heard of em b4".
         (r"\btl dr\b", "tldr"),
         (r"\bb4\b", "before"),

@@ -82,6 +82,10 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         ("my tech index funds went down, is deepseek why?", "tech_stocks_fall"),
         ("what is deepseek's valuation?", None),
         ("l'inde investit-elle dans l'ia ?", None),
+        # Finding out is no founding (the founders are off-topic).
+        ("I just found out deepseek topped the app store, is that right?", "app_store_ranking"),
+        ("found this article, how much did gpt-4 cost to train?", "training_cost"),
+        ("who founded deepseek?", None),
         # Chat shorthand: "tl;dr" asks for the gist, "em" are them; "before" asks nothing
         # (it used to pick the training strategy).
         ("gimme the tl;dr of that article", "deepseek_overview"),
