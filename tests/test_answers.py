@@ -86,6 +86,13 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         ("I just found out deepseek topped the app store, is that right?", "app_store_ranking"),
         ("found this article, how much did gpt-4 cost to train?", "training_cost"),
         ("who founded deepseek?", None),
+        # What o1 cost to train, a yearly budget, which states banned it, how OpenAI reacted:
+        # the article gives GPT-4's training cost, o1's price, the House ban, Trump's words.
+        ("how much did it cost openai to train o1?", None),
+        ("the china academy of industrial internet's yearly budget?", None),
+        ("which states have banned deepseek?", None),
+        ("how did openai respond to deepseek?", None),
+        ("comment openai a réagi face à deepseek ?", None),
         # Chat shorthand: "tl;dr" asks for the gist, "em" are them; "before" asks nothing
         # (it used to pick the training strategy).
         ("gimme the tl;dr of that article", "deepseek_overview"),
