@@ -93,6 +93,11 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         ("which states have banned deepseek?", None),
         ("how did openai respond to deepseek?", None),
         ("comment openai a réagi face à deepseek ?", None),
+        # Names run together or cut short, and slang: "ovni" is a fluke, "grillé" overtaken.
+        ("yu yuan tan tian, c'est quoi ?", "yuyuan_tantian"),
+        ("yuyuantantian c'est qui", "yuyuan_tantian"),
+        ("dpsk c quoi ?", "deepseek_overview"),
+        ("deepseek, un ovni ou une vraie tendance chinoise ?", "capability_gap"),
         # Chat shorthand: "tl;dr" asks for the gist, "em" are them; "before" asks nothing
         # (it used to pick the training strategy).
         ("gimme the tl;dr of that article", "deepseek_overview"),
