@@ -74,7 +74,8 @@ FR_STOP = _wordset(
     emploient employer employons employez principalement surtout essentiellement globalement
     temps prend prends prendre prennent nombre nombres yeux agit agissait texte textes
     jen pourkoi chacun chacune vrai vraie mesure mesurent mesurer curieux curieuse lieu bete
-    kes maniere manieres suivi suivre autrement
+    kes maniere manieres suivi suivre autrement pendant simplement respectivement quasi
+    sauriez cesse fameux
     """
 )
 EN_STOP = _wordset(
@@ -106,7 +107,7 @@ EN_STOP = _wordset(
     random came taking frm true real wich wht whos measure measures measured never once other
     whi one type types hw dat before
     others start started starting starts raise raised raises raising total haha hahaha hihi
-    hehe mdr ptdr rofl bro dude
+    hehe mdr ptdr rofl bro dude late otherwise genuinely nd
     """
 )
 STOP_WORDS = FR_STOP | EN_STOP

@@ -98,6 +98,10 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         ("yuyuantantian c'est qui", "yuyuan_tantian"),
         ("dpsk c quoi ?", "deepseek_overview"),
         ("deepseek, un ovni ou une vraie tendance chinoise ?", "capability_gap"),
+        # Fillers that ask nothing ("quasi", "fameux", the "nd" of "2nd") no longer count
+        # against every entry.
+        ("le fameux quasi 75%, ça mesure quoi ?", "capability_gap"),
+        ("is china 2nd in ai investmnet", "ai_investment"),
         # Chat shorthand: "tl;dr" asks for the gist, "em" are them; "before" asks nothing
         # (it used to pick the training strategy).
         ("gimme the tl;dr of that article", "deepseek_overview"),
