@@ -102,6 +102,12 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         # against every entry.
         ("le fameux quasi 75%, ça mesure quoi ?", "capability_gap"),
         ("is china 2nd in ai investmnet", "ai_investment"),
+        # Rewriting the rules is a shake-up, "on edge" worry, "told to stay away" a ban, and
+        # the West the US side of the gap.
+        ("is deepseek rewriting the rules of ai?", "ai_landscape"),
+        ("why is washington on edge about deepseek?", "us_concern_reasons"),
+        ("were lawmakers told to stay away from the chinese app?", "house_ban"),
+        ("is china catching up with the west in ai?", "capability_gap"),
         # Chat shorthand: "tl;dr" asks for the gist, "em" are them; "before" asks nothing
         # (it used to pick the training strategy).
         ("gimme the tl;dr of that article", "deepseek_overview"),
