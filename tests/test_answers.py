@@ -108,6 +108,12 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         ("why is washington on edge about deepseek?", "us_concern_reasons"),
         ("were lawmakers told to stay away from the chinese app?", "house_ban"),
         ("is china catching up with the west in ai?", "capability_gap"),
+        # "L'affaire" is the matter at hand, a turnover ("chiffre d'affaires") is off-topic;
+        # "chinese or Korean?" asks where it comes from.
+        ("le locataire de la maison blanche a dit quoi sur l'affaire ?", "trump_wake_up_call"),
+        ("quel est le chiffre d'affaires de deepseek ?", None),
+        ("deepseek, c'est chinois ou japonais ?", "deepseek_overview"),
+        ("is deepseek chinese or korean?", "deepseek_overview"),
         # Chat shorthand: "tl;dr" asks for the gist, "em" are them; "before" asks nothing
         # (it used to pick the training strategy).
         ("gimme the tl;dr of that article", "deepseek_overview"),
