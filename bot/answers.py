@@ -666,7 +666,7 @@ class Engine:
         """Whether the question cites a number, or a rank ("troisième", "fourth"), that
         appears nowhere in the knowledge base."""
         return any(
-            (t[0].isdigit() or _ORDINAL.fullmatch(t)) and t not in self.index.canonical
+            (t[0].isdigit() or _ORDINAL.fullmatch(t)) and matching.resolve(t, self.index) is None
             for t in self._tokens(question)
         )
 

@@ -601,9 +601,18 @@ _QUANTITY = re.compile(
 )
 
 
+_HOW_MUCH_SAID = re.compile(
+    r"\b(?:rethink\w*|reconsider\w*|question\w*|doubts? (?:about|on|over)|doubting|"
+    r"second guess\w*|worr\w* about|care about) how (?:much|many)\b"
+)
+"""A "how much" that is what someone doubts, not what the question asks ("are Meta's bosses
+rethinking how much they burn on AI?" is answered by what the article says of their doubts)."""
+
+
 def asks_quantity(text: str, phrases: Phrases = NO_PHRASES) -> bool:
     """ "Combien…", "how many…": the answer must be a number, so a fact without one won't do."""
-    return _QUANTITY.search(" ".join(words(text, phrases))) is not None
+    said = _HOW_MUCH_SAID.sub(" ", " ".join(words(text, phrases)))
+    return _QUANTITY.search(said) is not None
 
 
 _WHEN = re.compile(
@@ -825,16 +834,31 @@ def resolve(token: str, index: Index, *, cutoff: float = 80.0) -> tuple[str, flo
     """
     if token in index.canonical:
         return index.canonical[token], 1.0
-    if len(token) < 4 or token[0].isdigit():
+    whole = token.isdigit() and len(token) > 1
+    if not whole and (len(token) < 4 or token[0].isdigit()):
         return None
     key = (token, cutoff)
     if key in index.resolved:
         return index.resolved[key]
-    best = _resolve(token, index, cutoff)
+    best = _rounded(token, index) if whole else _resolve(token, index, cutoff)
     if len(index.resolved) >= RESOLVED_CACHE:
         index.resolved.clear()
     index.resolved[key] = best
     return best
+
+
+def _rounded(token: str, index: Index) -> tuple[str, float] | None:
+    """ "Les 64 milliards": a figure cited by its whole part, when the knowledge has exactly
+    one number with that whole part (64.1). Not a single digit: "5 years ago" is no 5.5
+    billion dollars."""
+    whole = [
+        t for t in index.canonical if t.startswith(f"{token}.") and t[len(token) + 1 :].isdigit()
+    ]
+    return (index.canonical[whole[0]], ROUNDED_SURE) if len(whole) == 1 else None
+
+
+ROUNDED_SURE = 0.9
+"""How sure a whole number read as the one figure it rounds down from is: as a typo guess."""
 
 
 def _resolve(token: str, index: Index, cutoff: float) -> tuple[str, float] | None:

@@ -114,6 +114,15 @@ def test_a_phrase_a_moderator_adds_to_the_file_changes_how_questions_are_read(
         ("quel est le chiffre d'affaires de deepseek ?", None),
         ("deepseek, c'est chinois ou japonais ?", "deepseek_overview"),
         ("is deepseek chinese or korean?", "deepseek_overview"),
+        # A figure by its whole part: 64 billion is the 64.1 billion the US invested; a lone
+        # digit is not rounded ("5 milliards" is no 5.5, "five years ago" no figure).
+        ("les 64 milliards, c'est l'argent de qui ?", "ai_investment"),
+        ("about 64 billion dollars, whose money is that?", "ai_investment"),
+        ("5 milliards de dollars ?", None),
+        # "Rethinking how much they spend" asks about the doubts, not for a figure; "how much
+        # did Meta spend" asks for one the article does not give.
+        ("are meta's execs rethinking how much they spend on ai?", "meta_llama"),
+        ("how much did meta spend on llama?", None),
         # Chat shorthand: "tl;dr" asks for the gist, "em" are them; "before" asks nothing
         # (it used to pick the training strategy).
         ("gimme the tl;dr of that article", "deepseek_overview"),
