@@ -158,7 +158,7 @@ _ABOUT_YOU = re.compile(
     r"(?:a )?(?:nickname|surnom)(?: or something)? (?:i can|je peux)|"
     r"am i (?:texting|talking to|chatting with|speaking to|writing to) (?:a |an |some )?"
     r"(?:company|real|actual|automated|human|bot|person|program|machine)|"
-    r"parle moi un peu|talk to me|je m ennuie|i m bored|"
+    r"parle moi un peu|talk to me|je m ennuie|i m bored|en chair et en os|"
     r"(?:t es|tu es|vous etes) (?:programme|concu|fait|cree)e? pour (?:quoi|faire quoi)|"
     r"(?:tu comprends|vous comprenez|do you understand|can you understand) (?:l )?"
     r"(?:francais|anglais|english|french)|"
@@ -409,7 +409,8 @@ _ASKING = _wordset(
 _MARKERS: dict[Kind, frozenset[str]] = {
     "thanks": _wordset(
         "merci mercis merki cimer thanks thank thx thks tks ty tx tnx thanx thanku tysm cheers "
-        "bravo remercie gracias danke grazie appreciate appreciated obliged pleasure"
+        "bravo remercie gracias danke grazie appreciate appreciated obliged pleasure neat "
+        "fantastic amazing awesome brilliant chouette"
     ),
     "bye": _wordset(
         "bye byebye revoir revoyure ciao tchao goodbye cya adieu adios farewell ttyl goodnight gn "
@@ -486,7 +487,8 @@ _HOW_ARE_YOU = re.compile(
     r"how s (?:your|ur) (?:\w+ )?(?:treating (?:you|u)|going(?: so far)?)|ca roule|bien ou bien|"
     r"la peche|how about (?:you|yours|u)|et (?:toi|vous) (?:ca va|la journee)|"
     r"all good (?:on your end|with you|over there)|"
-    r"(?:tu t|vous vous) ennuie(?:s|z)? pas)\b"
+    r"(?:tu t|vous vous) ennuie(?:s|z)? pas|(?:tu tiens|vous tenez) le coup|"
+    r"(?:holding|hanging) up)\b"
 )
 _FOR_THE_HELP = (
     r"(?:(?: (?:a|to) (?:toi|vous|you))? (?:pour|for|4) (?:les|tes|vos|ces|toutes ces|the|your|"
@@ -638,6 +640,9 @@ def _marker(text: str, known: frozenset[str]) -> tuple[Kind, str] | None:
         if said := pattern.search(joined):
             if kind == "complaint" and any(w in _ASKING for w in around(said).split()):
                 return None  # "c koi deepseek en fait, g pas suivi": lost, and asking
+            if kind == "thanks" and said.group().endswith((" than", " que")):
+                # "smarter than my old phone assistant": what we are compared with asks nothing.
+                return kind, joined[: said.start()]
             return kind, around(said)
     if any(w in _ASKING for w in found):
         return None

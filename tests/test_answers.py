@@ -505,6 +505,10 @@ def test_everyday_chat_is_small_talk_in_its_language(
         ("t'es pas très malin hein", "t'es vraiment nul"),  # not the training strategy's trick
         ("so what are you, like an ai helper?", "who are you?"),  # not the overview
         ("on se tutoie ?", "qui es-tu ?"),
+        ("you're way smarter than my old phone assistant", "thanks"),  # not the App Store
+        ("pretty neat little assistant", "thanks"),
+        ("tu tiens le coup aujourd'hui le robot ?", "ça va ?"),
+        ("y a quelqu'un en chair et en os qui me répond ?", "qui es-tu ?"),
     ],
 )
 def test_a_greeting_around_words_we_do_not_know_is_still_small_talk(
