@@ -606,7 +606,7 @@ def said_to_us(text: str, known: frozenset[str] = frozenset()) -> tuple[Kind, li
 
     A greeting, thanks, goodbye or insult word in a message that asks nothing ("greetings from
     rainy Manchester", "much obliged", "ur replies are meh") is that kind; a message said to
-    the bot ("T'es une IA ou un stagiaire ?", "bot, recommend me a film") is about us."""
+    the bot ("c'est quoi ton blaze", "hope you're having a decent week") is about us."""
     found = [_small_talk_spelling(w, known) for w in words(text)]
     rest = [w for w in found if w not in _SMALLTALK_WORDS and w not in _INSULTS]
     if not any(w in _ASKING for w in found):

@@ -687,6 +687,9 @@ class Index:
     unknown_idf: float
     canonical: dict[str, str]
     vocab_by_length: dict[int, tuple[str, ...]]
+    decimals: dict[str, str]
+    """Each whole part shared by exactly one number with decimals the index knows ("64" ->
+    the word "64.1" is scored as): a figure cited rounded down."""
     lexicon: dict[str, Lang]
     phrases: Phrases
     """How the knowledge file reads phrases: questions are read the same way."""
@@ -792,9 +795,19 @@ def build_index(
         unknown_idf=math.log(1.0 + n),
         canonical={s: t for s, t in canonical.items() if t in postings_lists or t == OFF_TOPIC},
         vocab_by_length={k: tuple(v) for k, v in by_length.items()},
+        decimals=_decimals(canonical, postings_lists),
         lexicon=_lexicon(seen_in),
         phrases=phrases,
     )
+
+
+def _decimals(canonical: Mapping[str, str], known: Mapping[str, object]) -> dict[str, str]:
+    by_whole: dict[str, list[str]] = defaultdict(list)
+    for surface, tok in canonical.items():
+        whole, point, decimals = surface.partition(".")
+        if point and whole.isdigit() and decimals.isdigit() and tok in known:
+            by_whole[whole].append(tok)
+    return {whole: toks[0] for whole, toks in by_whole.items() if len(set(toks)) == 1}
 
 
 LONE_WORD_STRENGTH = 0.6
@@ -847,18 +860,15 @@ def resolve(token: str, index: Index, *, cutoff: float = 80.0) -> tuple[str, flo
     return best
 
 
-def _rounded(token: str, index: Index) -> tuple[str, float] | None:
-    """ "Les 64 milliards": a figure cited by its whole part, when the knowledge has exactly
-    one number with that whole part (64.1). Not a single digit: "5 years ago" is no 5.5
-    billion dollars."""
-    whole = [
-        t for t in index.canonical if t.startswith(f"{token}.") and t[len(token) + 1 :].isdigit()
-    ]
-    return (index.canonical[whole[0]], ROUNDED_SURE) if len(whole) == 1 else None
-
-
 ROUNDED_SURE = 0.9
 """How sure a whole number read as the one figure it rounds down from is: as a typo guess."""
+
+
+def _rounded(token: str, index: Index) -> tuple[str, float] | None:
+    """ "Les 64 milliards": a figure cited by its whole part (64.1). Not a single digit: "5
+    years ago" is no 5.5 billion dollars."""
+    word = index.decimals.get(token)
+    return (word, ROUNDED_SURE) if word is not None else None
 
 
 def _resolve(token: str, index: Index, cutoff: float) -> tuple[str, float] | None:
