@@ -441,7 +441,7 @@ class Engine:
             for e in entries
         }
         object.__setattr__(self, "_weekdays", weekdays)
-        known = frozenset(w for text in self.kb.texts() for w in matching.words(text))
+        known = frozenset(w for text in self.kb.texts() for w in matching.as_typed(text))
         object.__setattr__(self, "_known", known)
 
     @classmethod

@@ -420,7 +420,7 @@ def _folded(text: str) -> str:
 
 
 @lru_cache(maxsize=1 << 12)
-def _as_typed(text: str) -> tuple[str, ...]:
+def as_typed(text: str) -> tuple[str, ...]:
     """Folded words as typed, no phrase rewritten: the evidence of a message's language."""
     return tuple(_TOKEN.findall(_folded(text)))
 
@@ -573,7 +573,7 @@ def detect_language(text: str, lexicon: dict[str, Lang] | None = None) -> Lang |
         fr += 1.0
     if re.search(r"\w['’](?:s|t|re|ve|ll|m|d)\b", text.casefold()):
         en += 1.0
-    for word in _as_typed(text):  # before rewrites: "who founded" is English, "founder" not
+    for word in as_typed(text):  # before rewrites: "who founded" is English, "founder" not
         fr += word in _FR_MARKERS
         en += word in _EN_MARKERS
         if lexicon is not None:
