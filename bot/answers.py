@@ -663,10 +663,11 @@ class Engine:
         return bool(asked and said) and not asked & said
 
     def _unknown_number(self, question: str) -> bool:
-        """Whether the question cites a number, or a rank ("troisième", "fourth"), that
-        appears nowhere in the knowledge base."""
+        """Whether the question cites a number the knowledge base does not give, not even
+        rounded down ("64" is its 64.1), or a rank ("troisième", "fourth") it never writes."""
         return any(
-            (t[0].isdigit() or _ORDINAL.fullmatch(t)) and matching.resolve(t, self.index) is None
+            (t[0].isdigit() and matching.resolve(t, self.index) is None)
+            or (_ORDINAL.fullmatch(t) is not None and t not in self.index.canonical)
             for t in self._tokens(question)
         )
 
