@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -445,8 +445,18 @@ class Engine:
         object.__setattr__(self, "_known", known)
 
     @classmethod
-    def from_knowledge(cls, kb: KnowledgeBase, path: Path | None = None) -> Engine:
+    def from_knowledge(
+        cls,
+        kb: KnowledgeBase,
+        path: Path | None = None,
+        *,
+        index_data: Mapping[str, Any] | None = None,
+    ) -> Engine:
+        """`index_data`: this knowledge's index as `matching.index_to_json` wrote it, read back
+        instead of built (`bot.index_cache`)."""
         phrases = matching.compile_phrases((p.said, p.read_as, p.near) for p in kb.phrases)
+        if index_data is not None:
+            return cls(kb, matching.index_from_json(index_data, phrases), path)
         read = partial(matching.tokens, phrases=phrases)
         index = matching.build_index(
             _documents(kb),

@@ -22,9 +22,14 @@ if TYPE_CHECKING:
     from bot.storage import MissGroup
 
 
-def _engine(path: Path, err: TextIO) -> Engine | None:
+def _engine(path: Path, err: TextIO, cache_dir: Path | None = None) -> Engine | None:
+    """The engine for a file, its index kept in `cache_dir` between runs when given."""
     try:
-        return Engine.from_path(path)
+        if cache_dir is None:
+            return Engine.from_path(path)
+        from bot.index_cache import load_engine
+
+        return load_engine(path, cache_dir)
     except KnowledgeError as exc:
         print(f"Cannot use the knowledge file {path}:", file=err)
         for problem in exc.problems:
@@ -32,8 +37,8 @@ def _engine(path: Path, err: TextIO) -> Engine | None:
         return None
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
-    engine = _engine(args.knowledge, sys.stderr)
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(args.knowledge, sys.stderr, settings.data_dir)
     if engine is None:
         return 1
     questions = sys.stdin if args.question == "-" else [args.question]
@@ -46,8 +51,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_chat(args: argparse.Namespace) -> int:
-    engine = _engine(args.knowledge, sys.stderr)
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(args.knowledge, sys.stderr, settings.data_dir)
     if engine is None:
         return 1
     print(
@@ -148,7 +153,7 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
         print(
             "No TELEGRAM_BOT_TOKEN set (see .env.example): opening the local console chat instead."
         )
-        return cmd_chat(args)
+        return cmd_chat(args, settings)
     return cmd_run(args, settings)
 
 
@@ -208,9 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args = build_parser(settings).parse_args(argv)
     if args.command == "ask":
-        return cmd_ask(args)
+        return cmd_ask(args, settings)
     if args.command == "chat":
-        return cmd_chat(args)
+        return cmd_chat(args, settings)
     if args.command == "validate":
         return cmd_validate(args)
     if args.command == "lint":

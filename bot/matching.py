@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import Literal
+from typing import Any, Literal
 
 from rapidfuzz import distance, fuzz, process
 
@@ -701,6 +701,57 @@ class Index:
 
 
 OFF_TOPIC = "\x00off-topic"
+
+
+def index_to_json(index: Index) -> dict[str, object]:
+    """The index as plain JSON data, to keep between runs (`index_from_json` reads it back).
+    The phrases are left out: they are compiled from the knowledge file, which is read anyway."""
+    return {
+        "keys": index.keys,
+        "variants": index.variants,
+        "variant_docs": [
+            [d.key, d.text, d.lang, d.strength, d.is_variant] for d in index.variant_docs
+        ],
+        "variant_owner": index.variant_owner,
+        "entry_variants": index.entry_variants,
+        "entry_sorted": index.entry_sorted,
+        "strength": index.strength,
+        "variant_count": index.variant_count,
+        "base_strength": index.base_strength,
+        "postings": index.postings,
+        "idf": index.idf,
+        "unknown_idf": index.unknown_idf,
+        "canonical": index.canonical,
+        "vocab_by_length": {str(n): words for n, words in index.vocab_by_length.items()},
+        "decimals": index.decimals,
+        "lexicon": index.lexicon,
+    }
+
+
+def index_from_json(data: Mapping[str, Any], phrases: Phrases) -> Index:
+    """`index_to_json`'s data as the index it was; raises KeyError, TypeError or ValueError on
+    data of another shape."""
+    return Index(
+        keys=tuple(data["keys"]),
+        variants=tuple(data["variants"]),
+        variant_docs=tuple(
+            Document(k, t, lang, float(s), bool(v)) for k, t, lang, s, v in data["variant_docs"]
+        ),
+        variant_owner=tuple(data["variant_owner"]),
+        entry_variants=tuple(tuple(v) for v in data["entry_variants"]),
+        entry_sorted=tuple(tuple(v) for v in data["entry_sorted"]),
+        strength=tuple(dict(d) for d in data["strength"]),
+        variant_count=tuple(dict(d) for d in data["variant_count"]),
+        base_strength=tuple(dict(d) for d in data["base_strength"]),
+        postings={t: tuple(ids) for t, ids in data["postings"].items()},
+        idf=dict(data["idf"]),
+        unknown_idf=float(data["unknown_idf"]),
+        canonical=dict(data["canonical"]),
+        vocab_by_length={int(n): tuple(w) for n, w in data["vocab_by_length"].items()},
+        decimals=dict(data["decimals"]),
+        lexicon=dict(data["lexicon"]),
+        phrases=phrases,
+    )
 
 
 @dataclass(frozen=True)
