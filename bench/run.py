@@ -472,6 +472,8 @@ def bot_section(bot: BotResults) -> list[str]:
         "Runs alternate between the two commands, so drift hits both alike; CPU time is what "
         "the process itself used, whatever else the machine was doing. "
         f"Telegram imported by `ask`: {'**yes**' if s.telegram_imported else 'no'}. "
+        "`ask` reads the index an earlier run kept in `DATA_DIR` (`bot/index_cache.py`); "
+        "without it, it builds the index (the phase of that name below) and keeps it. "
         "The same steps timed one by one in a cold process (`bench.startup_anatomy`):",
         "",
     ]

@@ -40,7 +40,7 @@ def load_engine(path: Path, cache_dir: Path) -> Engine:
     if stored is not None:
         try:
             return Engine.from_knowledge(kb, path, index_data=stored)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             log.warning("The cached index %s is unusable (%s); building it again", file, exc)
     engine = Engine.from_knowledge(kb, path)
     _write(file, key, engine.index)

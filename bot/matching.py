@@ -729,8 +729,8 @@ def index_to_json(index: Index) -> dict[str, object]:
 
 
 def index_from_json(data: Mapping[str, Any], phrases: Phrases) -> Index:
-    """`index_to_json`'s data as the index it was; raises KeyError, TypeError or ValueError on
-    data of another shape."""
+    """`index_to_json`'s data as the index it was; raises AttributeError, KeyError, TypeError
+    or ValueError on data of another shape."""
     return Index(
         keys=tuple(data["keys"]),
         variants=tuple(data["variants"]),

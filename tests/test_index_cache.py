@@ -65,9 +65,9 @@ def test_a_corrupt_or_unwritable_cache_costs_only_the_build(tmp_path: Path) -> N
     (cache / CACHE_NAME).write_text('{"key": "cut sh', encoding="utf-8")
     assert load_engine(KNOWLEDGE, cache).ask(AXIOS).entry == "house_ban"
     stored = json.loads((cache / CACHE_NAME).read_text(encoding="utf-8"))  # written again, whole
-    stored["index"] = {"keys": 5}  # the right key, the wrong shape
-    (cache / CACHE_NAME).write_text(json.dumps(stored), encoding="utf-8")
-    assert load_engine(KNOWLEDGE, cache).ask(AXIOS).entry == "house_ban"
+    for wrong in ({"keys": 5}, {**stored["index"], "postings": []}):  # the right key, a wrong shape
+        (cache / CACHE_NAME).write_text(json.dumps({**stored, "index": wrong}), encoding="utf-8")
+        assert load_engine(KNOWLEDGE, cache).ask(AXIOS).entry == "house_ban"
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder", encoding="utf-8")
     assert load_engine(KNOWLEDGE, blocked).ask(AXIOS).entry == "house_ban"
