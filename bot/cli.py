@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from pydantic import ValidationError
 
 from bot.answers import Engine
+from bot.index_cache import load_engine
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.settings import Settings
 
@@ -25,11 +26,7 @@ if TYPE_CHECKING:
 def _engine(path: Path, err: TextIO, cache_dir: Path | None = None) -> Engine | None:
     """The engine for a file, its index kept in `cache_dir` between runs when given."""
     try:
-        if cache_dir is None:
-            return Engine.from_path(path)
-        from bot.index_cache import load_engine
-
-        return load_engine(path, cache_dir)
+        return Engine.from_path(path) if cache_dir is None else load_engine(path, cache_dir)
     except KnowledgeError as exc:
         print(f"Cannot use the knowledge file {path}:", file=err)
         for problem in exc.problems:
