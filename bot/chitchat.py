@@ -242,7 +242,7 @@ _ABOUT_CUES = frozenset(
         "article articles texte papier piece text resume resumer resumes summary summarize "
         "summarise sum gist nutshell sujet sujets topic topics subject story theme themes "
         "covers cover traite main principal principale essentiel mots words bref brief "
-        "overview apercu idee quick rapide 2 3 tldr tl dr news lire hurry presse point missed "
+        "overview apercu idee quick rapide 2 3 tldr news lire hurry presse point missed "
         "rate phrase phrases sentence sentences une one line lines ligne lignes storyline general "
         "generale"
     )
